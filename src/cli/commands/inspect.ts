@@ -39,7 +39,9 @@ export function registerInspect(program: Command, io: CliIO): void {
       lines.push(`file          ${file}`);
       lines.push(`layout        ${ckpt.layout}`);
       lines.push(`model         ${ckpt.architecture ?? 'unknown (not one of the built-in architectures)'}`);
-      for (const [k, v] of Object.entries(ckpt.hyperparameters)) lines.push(`  ${k.padEnd(12)}${JSON.stringify(v)}`);
+      // Hyper-parameter names can be longer than the label column: keep at least one space.
+      const hpWidth = Math.max(12, ...Object.keys(ckpt.hyperparameters).map((k) => k.length + 1));
+      for (const [k, v] of Object.entries(ckpt.hyperparameters)) lines.push(`  ${k.padEnd(hpWidth)}${JSON.stringify(v)}`);
       for (const [k, v] of Object.entries(ckpt.meta)) lines.push(`${k.padEnd(14)}${JSON.stringify(v)}`);
       lines.push(`optimizer     ${ckpt.hasOptimizerState ? 'state present' : 'none'}`);
       lines.push(`encoder       ${model.length} tensors, ${count(ckpt.model).toLocaleString('en-US')} values`);
