@@ -13,6 +13,7 @@ import { registerVerify } from './commands/verify.js';
 import { registerSynth } from './commands/synth.js';
 import { registerTrain } from './commands/train.js';
 import { registerDemo } from './commands/demo.js';
+import { registerConvert } from './commands/convert.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -51,6 +52,7 @@ export function buildProgram(io: CliIO): Command {
   registerSynth(program, io);
   registerTrain(program, io);
   registerDemo(program, io);
+  registerConvert(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }
