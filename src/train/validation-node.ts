@@ -7,10 +7,9 @@
  */
 import { isAbsolute, join } from 'node:path';
 import { VoxkitError } from '../errors.js';
-import { embedWaveform } from '../api/embed.js';
 import { loadAudio } from '../audio/load-node.js';
-import { evalCrops } from '../audio/eval-crops.js';
 import { verificationMetrics } from '../eval/metrics.js';
+import { embedForScoring, scorableRecording, scorePair, type ScorableRecording } from '../eval/scoring.js';
 import { generateTrials, trialLabels, trialPaths, type LabelledUtterance, type Trial } from '../eval/trials.js';
 import type { SpeakerEncoder } from '../models/encoder.js';
 import type { EmbeddingStrategy } from '../models/registry.js';
@@ -88,44 +87,6 @@ function resolvePath(root: string, path: string): string {
   return isAbsolute(path) || !root ? path : join(root, path);
 }
 
-/** Mean of −‖a_i − b_j‖ over all crop pairs (voxceleb_trainer: `-torch.cdist(ref, com).mean()`). */
-function negativeMeanDistance(a: Float32Array[], b: Float32Array[]): number {
-  let sum = 0;
-  for (const x of a) {
-    for (const y of b) {
-      let d = 0;
-      for (let k = 0; k < x.length; k++) {
-        const diff = x[k] - y[k];
-        d += diff * diff;
-      }
-      sum += Math.sqrt(d);
-    }
-  }
-  return -sum / (a.length * b.length);
-}
-
-function normalized(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  const norm = Math.sqrt(s);
-  return norm > 0 ? v.map((x) => x / norm) : v.slice();
-}
-
-function meanNormalized(crops: Float32Array[]): Float32Array {
-  const mean = new Float32Array(crops[0].length);
-  for (const c of crops) {
-    const n = normalized(c);
-    for (let i = 0; i < mean.length; i++) mean[i] += n[i];
-  }
-  return normalized(mean);
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
-  return s;
-}
-
 /**
  * Embeds and scores a validation set. Waveforms are loaded once and kept, so later validations
  * only run the network.
@@ -160,19 +121,7 @@ export class Validator {
   private async embedRecording(encoder: SpeakerEncoder, path: string): Promise<Float32Array[]> {
     const wave = await this.wave(path, encoder.sampleRateHz);
     const { strategy, numEval, evalFrames } = this.options;
-    if (strategy !== 'utterance' || numEval === 0 || evalFrames === 0) {
-      const result = await embedWaveform(encoder, strategy, wave, { file: path });
-      return [result.embedding];
-    }
-    const crops = evalCrops(wave, { numCrops: numEval, cropFrames: evalFrames });
-    const out = encoder.embed(crops);
-    try {
-      const [n, dim] = out.shape;
-      const flat = out.dataSync() as Float32Array;
-      return Array.from({ length: n }, (_, i) => flat.slice(i * dim, (i + 1) * dim));
-    } finally {
-      out.dispose();
-    }
+    return embedForScoring(encoder, { strategy, numEval, evalFrames }, wave, path);
   }
 
   /** Runs validation with the encoder in eval mode (its previous mode is restored). */
@@ -180,32 +129,18 @@ export class Validator {
     const started = performance.now();
     const wasTraining = encoder.training;
     encoder.eval();
-    const embeddings = new Map<string, Float32Array[]>();
+    const recordings = new Map<string, ScorableRecording>();
     try {
       for (const path of trialPaths(this.set.trials)) {
-        const crops = await this.embedRecording(encoder, resolvePath(this.set.root, path));
-        embeddings.set(path, this.options.testNormalize ? crops.map(normalized) : crops);
+        const rows = await this.embedRecording(encoder, resolvePath(this.set.root, path));
+        recordings.set(path, scorableRecording(rows, this.options.testNormalize));
       }
     } finally {
       encoder.train(wasTraining);
     }
     const trials = this.set.trials;
-    const scores = new Float64Array(trials.length);
-    const pooled = new Map<string, Float32Array>();
-    const pooledOf = (path: string) => {
-      let v = pooled.get(path);
-      if (!v) {
-        v = meanNormalized(embeddings.get(path)!);
-        pooled.set(path, v);
-      }
-      return v;
-    };
-    trials.forEach((trial, i) => {
-      scores[i] =
-        this.options.scoring === 'mean-distance'
-          ? negativeMeanDistance(embeddings.get(trial.enrollPath)!, embeddings.get(trial.testPath)!)
-          : dot(pooledOf(trial.enrollPath), pooledOf(trial.testPath));
-    });
+    const mode = this.options.scoring === 'mean-distance' ? 'crops' : 'cosine';
+    const scores = Float64Array.from(trials, (trial) => scorePair(mode, recordings.get(trial.enrollPath)!, recordings.get(trial.testPath)!));
     const metrics = verificationMetrics(scores, trialLabels(trials), { pTarget: this.options.pTarget, cMiss: this.options.cMiss, cFa: this.options.cFa });
     return {
       eer: metrics.eer,
