@@ -10,10 +10,13 @@ import { VERSION } from '../version.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerEmbed } from './commands/embed.js';
 import { registerVerify } from './commands/verify.js';
+import { registerEval } from './commands/eval.js';
 import { registerSynth } from './commands/synth.js';
 import { registerTrain } from './commands/train.js';
 import { registerDemo } from './commands/demo.js';
 import { registerConvert } from './commands/convert.js';
+import { registerDownload } from './commands/download.js';
+import { registerProject } from './commands/project.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -49,10 +52,13 @@ export function buildProgram(io: CliIO): Command {
   registerInspect(program, io);
   registerEmbed(program, io);
   registerVerify(program, io);
+  registerEval(program, io);
   registerSynth(program, io);
   registerTrain(program, io);
   registerDemo(program, io);
   registerConvert(program, io);
+  registerDownload(program, io);
+  registerProject(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }

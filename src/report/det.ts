@@ -70,9 +70,9 @@ export const DET_TICK_RATES: readonly number[] = Object.freeze([
   0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 0.95, 0.98, 0.99,
 ]);
 
-/** `0.001` → `0.1%`, `0.4` → `40%`. */
+/** `0.001` → `0.1`, `0.4` → `40` (DET axes are labelled in percent). */
 export function formatRatePercent(rate: number): string {
-  return `${Number((rate * 100).toPrecision(6))}%`;
+  return String(Number((rate * 100).toPrecision(6)));
 }
 
 export interface DetPoint {
@@ -147,14 +147,15 @@ export interface DetAxisRange {
 }
 
 /**
- * The standard 0.1 %–40 % DET window, widened down to the finest rate the trials can resolve
- * (at most to 0.01 %) and up when the system is poor enough that its curve would leave it.
+ * The standard 0.1 %–40 % DET window, widened down to the finest rate the trials resolve (at most
+ * to 0.01 %) and up until the EER and minDCF points fit (at most to 99 %).
  */
 export function detAxisRange(curve: DetCurve): DetAxisRange {
   const finestRate = 1 / Math.max(curve.targets, curve.nonTargets);
-  const low = [...DET_TICK_RATES].reverse().find((rate) => rate <= finestRate && rate <= 0.001) ?? DET_TICK_RATES[0];
-  const eerRate = curve.eer.value / 100;
-  const high = DET_TICK_RATES.find((rate) => rate >= 0.4 && rate >= Math.min(0.99, eerRate * 2)) ?? 0.99;
+  const low = finestRate >= 0.0005 ? 0.001 : ([...DET_TICK_RATES].reverse().find((rate) => rate <= finestRate) ?? DET_TICK_RATES[0]);
+  const marked = [curve.eer, curve.minDcf].flatMap((p) => [p.falseAlarmRate, p.missRate]).filter((rate) => rate < 1);
+  const needed = Math.max(0.4, Math.min(0.99, (curve.eer.value / 100) * 2), ...marked);
+  const high = DET_TICK_RATES.find((rate) => rate >= needed) ?? 0.99;
   return { low, high, ticks: DET_TICK_RATES.filter((rate) => rate >= low && rate <= high) };
 }
 

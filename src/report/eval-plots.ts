@@ -42,11 +42,11 @@ export function detChartSpec(curve: DetCurve, options: DetChartOptions = {}): To
   // Vega axis labels see only the tick's value: map each deviate back to its percentage.
   const labelExpr =
     range.ticks.map((rate, i) => `abs(datum.value - (${tickValues[i]})) < 1e-9 ? '${formatRatePercent(rate)}' : `).join('') + "''";
-  const axis = { values: tickValues, labelExpr, grid: true, gridDash: [2, 2] };
+  const axis = { values: tickValues, labelExpr, grid: true, gridDash: [2, 2], labelOverlap: false };
   const scale = { domain: [low, high], nice: false, zero: false };
   const curvePoints = detPlotPoints(curve, range, options.minStep);
   const marked = [
-    { x: inverseNormalCdf(curve.eer.falseAlarmRate), y: inverseNormalCdf(curve.eer.missRate), label: `EER ${short(curve.eer.value)} %` },
+    { x: inverseNormalCdf(curve.eer.falseAlarmRate), y: inverseNormalCdf(curve.eer.missRate), label: `EER ${short(curve.eer.value)}%` },
     { x: inverseNormalCdf(curve.minDcf.falseAlarmRate), y: inverseNormalCdf(curve.minDcf.missRate), label: `minDCF ${short(curve.minDcf.value)}` },
   ].map((p) => ({ ...p, x: Math.min(high, Math.max(low, p.x)), y: Math.min(high, Math.max(low, p.y)) }));
   const size = options.widthPx ?? 400;
@@ -57,8 +57,8 @@ export function detChartSpec(curve: DetCurve, options: DetChartOptions = {}): To
     height: size,
     background: 'white',
     encoding: {
-      x: { field: 'x', type: 'quantitative', title: 'False alarm rate', scale, axis },
-      y: { field: 'y', type: 'quantitative', title: 'Miss rate', scale, axis },
+      x: { field: 'x', type: 'quantitative', title: 'False alarm rate (%)', scale, axis: { ...axis, labelAngle: -45, labelOverlap: false } },
+      y: { field: 'y', type: 'quantitative', title: 'Miss rate (%)', scale, axis },
     },
     layer: [
       {

@@ -18,9 +18,12 @@ const TEXT_PROBE_SVG =
   '<svg xmlns="http://www.w3.org/2000/svg" width="48" height="24"><text x="2" y="18" font-family="sans-serif" font-size="16">Hg</text></svg>';
 
 const fontChecks = new Map<string, boolean>();
+const LINUX = typeof process !== 'undefined' && process.platform === 'linux';
 
 function fontOptions(fontFiles: readonly string[] = []): NonNullable<ResvgRenderOptions['font']> {
-  return { loadSystemFonts: true, fontFiles: [...fontFiles] };
+  // Charts ask for 'sans-serif', which resvg maps to Arial; Linux rarely has it but usually has
+  // DejaVu (resvg falls back to the first font it finds when a family is missing).
+  return { loadSystemFonts: true, fontFiles: [...fontFiles], ...(LINUX ? { defaultFontFamily: 'DejaVu Sans', sansSerifFamily: 'DejaVu Sans' } : {}) };
 }
 
 /**
