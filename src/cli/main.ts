@@ -16,7 +16,6 @@ import { registerTrain } from './commands/train.js';
 import { registerDemo } from './commands/demo.js';
 import { registerConvert } from './commands/convert.js';
 import { registerDownload } from './commands/download.js';
-import { registerDownload } from './commands/download.js';
 import { registerProject } from './commands/project.js';
 
 export interface CliIO {
@@ -58,7 +57,6 @@ export function buildProgram(io: CliIO): Command {
   registerTrain(program, io);
   registerDemo(program, io);
   registerConvert(program, io);
-  registerDownload(program, io);
   registerDownload(program, io);
   registerProject(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
