@@ -17,6 +17,8 @@ import { registerDemo } from './commands/demo.js';
 import { registerConvert } from './commands/convert.js';
 import { registerDownload } from './commands/download.js';
 import { registerProject } from './commands/project.js';
+import { registerCluster } from './commands/cluster.js';
+import { registerPrepare } from './commands/prepare.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -59,6 +61,8 @@ export function buildProgram(io: CliIO): Command {
   registerConvert(program, io);
   registerDownload(program, io);
   registerProject(program, io);
+  registerCluster(program, io);
+  registerPrepare(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }
