@@ -103,3 +103,15 @@ export { synthesizeCorpus } from './synth/corpus-node.js';
 export type { SynthesizeCorpusOptions, SynthCorpusResult } from './synth/corpus-node.js';
 export { runDemo } from './demo/demo-node.js';
 export type { DemoOptions, DemoResult } from './demo/demo-node.js';
+
+// Evaluation plots and embedding projection (browser-safe charts; files and PNG in Node)
+export { detCurve, detAxisRange, detPlotPoints, inverseNormalCdf, DET_TICK_RATES } from './report/det.js';
+export type { DetCurve, DetPoint, DetOperatingPoint, DetAxisRange } from './report/det.js';
+export { detChartSpec, detChartSvg, scoreHistogramBins, scoreHistogramSpec, scoreHistogramSvg, projectionChartSpec, projectionChartSvg } from './report/eval-plots.js';
+export type { DetChartOptions, ScoreHistogramOptions, ProjectionChartOptions, HistogramBin } from './report/eval-plots.js';
+export { projectEmbeddings } from './eval/projection.js';
+export type { Projection, ProjectionOptions, ProjectionMethod } from './eval/projection.js';
+export { svgToPng, canRenderText } from './report/png-node.js';
+export type { SvgToPngOptions } from './report/png-node.js';
+export { writeEvalPlots } from './report/eval-plots-node.js';
+export type { EvalPlotInput } from './report/eval-plots-node.js';
