@@ -19,6 +19,9 @@ import { registerDownload } from './commands/download.js';
 import { registerProject } from './commands/project.js';
 import { registerCluster } from './commands/cluster.js';
 import { registerPrepare } from './commands/prepare.js';
+import { registerEnroll } from './commands/enroll.js';
+import { registerIdentify } from './commands/identify.js';
+import { registerSpeakers } from './commands/speakers.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -63,6 +66,9 @@ export function buildProgram(io: CliIO): Command {
   registerProject(program, io);
   registerCluster(program, io);
   registerPrepare(program, io);
+  registerEnroll(program, io);
+  registerIdentify(program, io);
+  registerSpeakers(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }
