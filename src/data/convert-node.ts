@@ -52,9 +52,41 @@ export const CONVERT_FAILURES_FILE = 'convert-failures.txt';
 
 const INSTALL_FFMPEG_HINT = 'install it (apt-get install ffmpeg, brew install ffmpeg, or https://ffmpeg.org/download.html)';
 
-/** Where ffmpeg writes before the rename; one fixed name per output so a rerun overwrites a killed run's leftover. */
+const TEMP_SUFFIX = '.convert-tmp';
+
+/**
+ * Where ffmpeg writes before the rename: hidden, and unique to this process, because the ffmpeg
+ * children of a killed run may still be writing their own temporaries.
+ */
 export function temporaryOutputPath(output: string): string {
-  return join(dirname(output), `.${basename(output)}.convert-tmp`);
+  return join(dirname(output), `.${basename(output)}.${process.pid}${TEMP_SUFFIX}`);
+}
+
+/** Leftover temporaries of killed runs, per output folder, listed once per folder. */
+class StaleTemporaries {
+  private readonly byDir = new Map<string, Promise<Set<string>>>();
+
+  /** Deletes the leftovers of `output` (an orphaned ffmpeg still writing one only loses its inode). */
+  async removeFor(output: string): Promise<void> {
+    const dir = dirname(output);
+    let names = this.byDir.get(dir);
+    if (!names) {
+      names = readdir(dir).then(
+        (all) => new Set(all.filter((n) => n.startsWith('.') && n.endsWith(TEMP_SUFFIX))),
+        () => new Set<string>(),
+      );
+      this.byDir.set(dir, names);
+    }
+    const stale = await names;
+    if (stale.size === 0) return;
+    const prefix = `.${basename(output)}.`;
+    for (const name of stale) {
+      if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length, name.length - TEMP_SUFFIX.length))) {
+        stale.delete(name);
+        await unlink(join(dir, name)).catch(() => undefined);
+      }
+    }
+  }
 }
 
 /**
@@ -216,6 +248,7 @@ export async function convertAudioFiles(jobs: ConversionJob[], options: ConvertO
 
   const result: ConversionResult = { converted: 0, skipped: 0, failed: [] };
   const running = new Set<ChildProcess>();
+  const staleTemporaries = new StaleTemporaries();
   const onAbort = () => {
     for (const child of running) child.kill('SIGTERM');
   };
@@ -229,6 +262,7 @@ export async function convertAudioFiles(jobs: ConversionJob[], options: ConvertO
   };
 
   const convertOne = async (job: ConversionJob): Promise<void> => {
+    await staleTemporaries.removeFor(job.output);
     if (await isCompleteWav(job.output, sampleRateHz)) {
       result.skipped++;
       report(job.input, 'skipped');
