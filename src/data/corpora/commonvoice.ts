@@ -7,7 +7,7 @@
  * Releases since 2023 also ship `clip_durations.tsv` (`clip`, `duration[ms]`), used for hours.
  */
 import { VoxkitError } from '../../errors.js';
-import { addExcluded, emptyScan, findFolders, isAudioName, joinRelative, normaliseNames, parseTable, problem } from './common.js';
+import { addExcluded, emptyScan, findFolders, isAudioName, joinRelative, normaliseNames, parseTable, problem, stem } from './common.js';
 import type { CorpusFileSystem, CorpusOptions, CorpusProblem, CorpusReader, CorpusScanResult, CorpusUtterance } from './types.js';
 
 export const COMMON_VOICE_TSVS: readonly string[] = Object.freeze(['validated', 'train', 'dev', 'test', 'other', 'invalidated']);
@@ -124,7 +124,9 @@ async function scanCommonVoice(fs: CorpusFileSystem, options: CorpusOptions): Pr
       }
     }
     if (listedMissing > 50) scan.problems.push(problem('missing-file', joinRelative(dir, 'clips'), `… and ${listedMissing - 50} more listed clips not on disk`));
-    addExcluded(scan, `clips of ${language} in no selected list (${tsvNames.join(', ')}.tsv)`, [...clips].filter((c) => !seen.has(c)).length);
+    // A clip converted to WAV beside its MP3 is the same clip.
+    const listedStems = new Set([...seen.keys()].map(stem));
+    addExcluded(scan, `clips of ${language} in no selected list (${tsvNames.join(', ')}.tsv)`, [...clips].filter((c) => !seen.has(c) && !listedStems.has(stem(c))).length);
   }
   return scan;
 }
