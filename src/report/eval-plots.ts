@@ -167,6 +167,8 @@ export function scoreHistogramSpec(scores: ArrayLike<number>, labels: ArrayLike<
   ];
   if (options.threshold !== undefined && Number.isFinite(options.threshold)) {
     const label = options.thresholdLabel ?? `threshold ${short(options.threshold)}`;
+    const first = bins[0].start;
+    const onRightHalf = options.threshold > first + (bins[bins.length - 1].end - first) / 2;
     layers.push(
       {
         data: { values: [{ threshold: options.threshold }] },
@@ -175,7 +177,8 @@ export function scoreHistogramSpec(scores: ArrayLike<number>, labels: ArrayLike<
       },
       {
         data: { values: [{ threshold: options.threshold, label }] },
-        mark: { type: 'text', align: 'left', baseline: 'top', dx: 4, dy: 4, fontSize: 11, color: '#333333' },
+        // On the side of the line with more room, so the label stays inside the plot.
+        mark: { type: 'text', align: onRightHalf ? 'right' : 'left', baseline: 'top', dx: onRightHalf ? -4 : 4, dy: 4, fontSize: 11, color: '#333333' },
         encoding: { x: { field: 'threshold', type: 'quantitative' }, y: { value: 0 }, text: { field: 'label' } },
       },
     );
