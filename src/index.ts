@@ -115,3 +115,15 @@ export { svgToPng, canRenderText } from './report/png-node.js';
 export type { SvgToPngOptions } from './report/png-node.js';
 export { writeEvalPlots } from './report/eval-plots-node.js';
 export type { EvalPlotInput } from './report/eval-plots-node.js';
+
+// Dataset download and audio conversion (Node)
+export { convertAudioFiles, planConversion, isCompleteWav, writeConversionFailures, COMPRESSED_AUDIO_EXTENSIONS } from './data/convert-node.js';
+export type { ConversionJob, ConversionProgress, ConversionResult, ConvertOptions } from './data/convert-node.js';
+export { downloadDataset } from './data/download/download-node.js';
+export type { DownloadDatasetOptions, DownloadDatasetResult, DownloadEvent } from './data/download/download-node.js';
+export { downloadFile } from './data/download/http-node.js';
+export type { HttpDownloadOptions, HttpDownloadResult } from './data/download/http-node.js';
+export { extractArchive } from './data/download/extract-node.js';
+export { md5File } from './data/download/md5-node.js';
+export { DATASETS, DATASET_NAMES, parsePartsFile } from './data/download/parts.js';
+export type { DatasetName, DatasetSpec, DownloadPart, ArchiveSpec } from './data/download/parts.js';
