@@ -91,6 +91,19 @@ describe('metrics parity (metrics.json)', () => {
         });
       }
 
+      test('threshold at the EER = the ROC threshold where |fnr − fpr| is first smallest (voxkit eval prints it)', () => {
+        // tuneThresholdfromScore's idxE = nanargmin |fnr − fpr| over the recorded ROC; its threshold is roc_curve's.
+        const call = Object.values(set.tuneThresholdfromScore)[0];
+        let eerIndex = 0;
+        call.fnr.forEach((fnr, i) => {
+          if (Math.abs(fnr - call.fpr[i]) < Math.abs(call.fnr[eerIndex] - call.fpr[eerIndex])) eerIndex = i;
+        });
+        const expected = set.roc_curve.thresholds[eerIndex];
+        closeScalar(tuneThresholdFromScore(set.scores, set.labels, []).eerThreshold, expected, `${name} eerThreshold`);
+        closeScalar(verificationMetrics(set.scores, set.labels).eerThreshold, expected, `${name} verificationMetrics.eerThreshold`);
+        closeScalar(Math.max(call.fpr[eerIndex], call.fnr[eerIndex]) * 100, call.eer, `${name} eer at that index`);
+      });
+
       test('computeErrorRates = ComputeErrorRates (stable sort)', () => {
         const rates = computeErrorRates(set.scores, set.labels);
         close(rates.fnrs, set.ComputeErrorRates.fnrs, `${name} fnrs`);
