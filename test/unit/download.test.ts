@@ -250,9 +250,17 @@ test('malicious archives are refused and nothing is written outside the target',
   const climb = join(sandbox, 'climb.tar');
   await tar.c({ file: climb, cwd: join(src, 'inner'), preservePaths: true }, ['../climb.txt']);
   cases.push({ name: 'climb.tar', archive: readFileSync(climb), entry: /"\.\.\/climb\.txt" has a "\.\." component/ });
+  // A link that stays inside, then a file written through it: refused rather than followed.
+  mkdirSync(join(src, 'through/sub'), { recursive: true });
+  writeFileSync(join(src, 'through/sub/x.txt'), payload);
+  symlinkSync('sub', join(src, 'through/a'));
+  const through = join(sandbox, 'through.tar');
+  await tar.c({ file: through, cwd: join(src, 'through') }, ['a', 'a/x.txt']);
+  cases.push({ name: 'through.tar', archive: readFileSync(through), entry: /has a path through a symbolic link/ });
   rmSync(src, { recursive: true });
   rmSync(tgz);
   rmSync(climb);
+  rmSync(through);
 
   for (const c of cases) {
     const archivePath = join(sandbox, c.name);

@@ -242,6 +242,10 @@ async function extractTar(archive: string, staging: string, options: ExtractOpti
   } catch (err) {
     if (violation) throw violation;
     if (options.signal?.aborted) throw options.signal.reason;
+    const tarError = err as { code?: string; path?: string };
+    if (tarError.code === 'TAR_SYMLINK_ERROR') {
+      throw refused(archive, relative(staging, String(tarError.path ?? '?')), 'a path through a symbolic link of the archive');
+    }
     const message = err instanceof Error ? err.message : String(err);
     throw new VoxkitError('E_DATA', `${archive}: cannot extract the tar archive (${message})`, { file: archive, cause: err });
   }
