@@ -2,16 +2,19 @@
  * Clustering speaker embeddings: one entry point over agglomerative (AHC) and spectral clustering,
  * with clusters numbered by size and a per-item confidence. Browser-safe.
  *
- * Confidence rule: for item i in cluster c, let `own` be its cosine similarity to the centroid of
- * the OTHER members of c (leave-one-out, so an item does not vouch for itself) and `rival` its
- * similarity to the nearest centroid of any other cluster (0 when there is no other cluster: an
- * unrelated voice scores about 0). Then
+ * Confidence rule: for item i in cluster c, let `own` be the median cosine similarity between i and
+ * the OTHER members of c, and `rival` the highest median similarity between i and the members of
+ * any other cluster (0 when there is no other cluster: unrelated voices score about 0). With the
+ * margin m = own − rival,
  *
- *     confidence = max(0, tanh((own − rival) / CONFIDENCE_MARGIN_SCALE))
+ *     confidence = max(0, tanh(m / scale)),  scale = max(CONFIDENCE_MARGIN_SCALE, CONFIDENCE_RELATIVE_SCALE · median m)
  *
- * so an item midway between two clusters (margin ≈ 0) or nearer another cluster (margin < 0)
- * gets 0, and a margin of 1·scale gives 0.76, 2·scale 0.96. Members of singleton clusters have no
- * one to agree with and get 0.
+ * (the median over all items of non-singleton clusters). So an item midway between two clusters
+ * (m ≈ 0) or nearer another cluster (m < 0) gets 0; a margin of one scale gives 0.76, two 0.96.
+ * The scale is absolute (0.1 in cosine) for weakly separated collections and grows with the
+ * typical margin when clusters are far apart, where a 0.1 margin is small by comparison. Medians
+ * rather than centroids, so a few ambiguous items that ended up together cannot vouch for each
+ * other. Members of singleton clusters have no one to agree with and get 0.
  */
 import { VoxkitError } from '../errors.js';
 import { agglomerativeClustering, unitRows } from './ahc.js';
@@ -46,8 +49,10 @@ export interface ClusterResult {
  */
 export const DEFAULT_AHC_THRESHOLD = 0.5;
 
-/** Cosine margin that maps to confidence tanh(1) ≈ 0.76. */
+/** Smallest cosine margin that maps to confidence tanh(1) ≈ 0.76. */
 export const CONFIDENCE_MARGIN_SCALE = 0.1;
+/** Share of the collection's median margin that maps to tanh(1), when larger than CONFIDENCE_MARGIN_SCALE. */
+export const CONFIDENCE_RELATIVE_SCALE = 0.5;
 
 /**
  * Groups embeddings by speaker. AHC (default) merges clusters while their average cosine similarity
@@ -116,32 +121,52 @@ export function relabelBySize(labels: Int32Array): Int32Array {
 }
 
 function centroidsAndConfidence(units: readonly Float64Array[], labels: Int32Array, k: number): { centroids: Float32Array[]; confidence: Float64Array } {
-  const n = units.length;
   const dim = units[0]?.length ?? 0;
   const sums = Array.from({ length: k }, () => new Float64Array(dim));
-  const sizes = new Int32Array(k);
-  for (let i = 0; i < n; i++) {
+  units.forEach((u, i) => {
     const s = sums[labels[i]];
-    for (let d = 0; d < dim; d++) s[d] += units[i][d];
-    sizes[labels[i]]++;
-  }
-  const centroids64 = sums.map(normalized);
-  const confidence = new Float64Array(n);
+    for (let d = 0; d < dim; d++) s[d] += u[d];
+  });
+  const margins = clusterMargins(units, labels, k);
+  const defined = Float64Array.from([...margins].filter((m) => !Number.isNaN(m)));
+  const scale = Math.max(CONFIDENCE_MARGIN_SCALE, defined.length ? CONFIDENCE_RELATIVE_SCALE * medianOf(defined) : 0);
+  const confidence = margins.map((margin) => (Number.isNaN(margin) ? 0 : Math.max(0, Math.tanh(margin / scale))));
+  return { centroids: sums.map((s) => Float32Array.from(normalized(s))), confidence };
+}
+
+/**
+ * Per item: median similarity to the other members of its cluster minus the highest median
+ * similarity to another cluster's members (the `own − rival` of the confidence rule); NaN for
+ * members of singleton clusters. `units` are L2-normalised embeddings.
+ */
+export function clusterMargins(units: readonly ArrayLike<number>[], labels: Int32Array, numClusters: number): Float64Array {
+  const n = units.length;
+  const members: number[][] = Array.from({ length: numClusters }, () => []);
+  for (let i = 0; i < n; i++) members[labels[i]].push(i);
+  const margins = new Float64Array(n).fill(NaN);
+  const scratch = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const c = labels[i];
-    if (sizes[c] < 2) continue;
+    if (members[c].length < 2) continue;
     const u = units[i];
-    const others = new Float64Array(dim);
-    for (let d = 0; d < dim; d++) others[d] = sums[c][d] - u[d];
-    const own = dot(u, normalized(others));
-    let rival = 0;
-    if (k > 1) {
-      rival = -Infinity;
-      for (let j = 0; j < k; j++) if (j !== c) rival = Math.max(rival, dot(u, centroids64[j]));
+    let own = 0;
+    let rival = numClusters > 1 ? -Infinity : 0;
+    for (let j = 0; j < numClusters; j++) {
+      let m = 0;
+      for (const other of members[j]) if (other !== i) scratch[m++] = dot(u, units[other]);
+      const median = medianOf(scratch.subarray(0, m));
+      if (j === c) own = median;
+      else rival = Math.max(rival, median);
     }
-    confidence[i] = Math.max(0, Math.tanh((own - rival) / CONFIDENCE_MARGIN_SCALE));
+    margins[i] = own - rival;
   }
-  return { centroids: centroids64.map((c) => Float32Array.from(c)), confidence };
+  return margins;
+}
+
+function medianOf(values: Float64Array): number {
+  values.sort();
+  const m = values.length;
+  return m % 2 === 1 ? values[(m - 1) / 2] : 0.5 * (values[m / 2 - 1] + values[m / 2]);
 }
 
 function normalized(v: Float64Array): Float64Array {
@@ -151,7 +176,7 @@ function normalized(v: Float64Array): Float64Array {
   return norm > 0 ? v.map((x) => x / norm) : v.slice();
 }
 
-function dot(a: Float64Array, b: Float64Array): number {
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let d = 0; d < a.length; d++) s += a[d] * b[d];
   return s;
