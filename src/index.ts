@@ -127,3 +127,11 @@ export { extractArchive } from './data/download/extract-node.js';
 export { md5File } from './data/download/md5-node.js';
 export { DATASETS, DATASET_NAMES, parsePartsFile } from './data/download/parts.js';
 export type { DatasetName, DatasetSpec, DownloadPart, ArchiveSpec } from './data/download/parts.js';
+
+// Evaluation on trial lists: scoring, score normalisation (browser-safe), embedding cache and evaluateTrials (Node)
+export { embedForScoring, scorableRecording, scorePair, negativeMeanDistance, pooledEmbedding, unitVector, speakerCohort, cohortScores, topScoreStats, symmetricNormalize, normalizeScores, plansCrops, SCORING_MODES, SCORE_NORMS } from './eval/scoring.js';
+export type { ScoringMode, ScoreNorm, EmbeddingPlan, ScorableRecording, CohortStats, NormalizeScoresOptions } from './eval/scoring.js';
+export { EmbeddingCache, defaultEmbeddingCacheDir, recordingKey } from './eval/embedding-cache-node.js';
+export type { EmbeddingCacheKey, EmbeddingCacheStatus } from './eval/embedding-cache-node.js';
+export { evaluateTrials, formatScoreLines, DEFAULT_NUM_EVAL, DEFAULT_EVAL_FRAMES, DEFAULT_TOP_N } from './eval/evaluate-node.js';
+export type { EvaluateTrialsOptions, EvaluationResult, EvaluationProgress, CohortOptions } from './eval/evaluate-node.js';
