@@ -139,7 +139,8 @@ export async function prepareCorpus(options: PrepareCorpusOptions): Promise<Prep
   const progress = options.onProgress ?? (() => undefined);
 
   progress({ phase: 'scan' });
-  const scan = await reader.scan(nodeCorpusFileSystem(root), options);
+  // The output folder may lie inside the root (the default): it is not part of the corpus.
+  const scan = await reader.scan(nodeCorpusFileSystem(root, { hide: [out] }), options);
   const problems = scan.problems;
   const notes = [...scan.notes];
   if (scan.utterances.length === 0) {

@@ -1,7 +1,7 @@
 /** The local disk as a CorpusFileSystem, and cheap per-file checks (size, WAV header, ffprobe). */
 import { spawn, spawnSync } from 'node:child_process';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { VoxkitError } from '../../errors.js';
 import type { CorpusDirEntry, CorpusFileSystem } from './types.js';
 import { readWavHeader, type WavHeaderInfo } from './wav-header.js';
@@ -16,8 +16,12 @@ function ioError(path: string, what: string, cause: unknown): VoxkitError {
   return new VoxkitError('E_IO', `${path}: cannot read the ${what} (${code})`, { file: path, cause });
 }
 
-/** Reads a corpus below `root`; symbolic links are followed (corpora are often linked in). */
-export function nodeCorpusFileSystem(root: string): CorpusFileSystem {
+/**
+ * Reads a corpus below `root`; symbolic links are followed (corpora are often linked in). Folders
+ * in `hide` (absolute paths, such as prepare's own output folder inside the root) are not listed.
+ */
+export function nodeCorpusFileSystem(root: string, options: { hide?: readonly string[] } = {}): CorpusFileSystem {
+  const hidden = new Set((options.hide ?? []).map((path) => resolve(path)));
   const absolute = (relative: string) => (relative === '' ? root : join(root, relative));
   return {
     async list(relativeDir) {
@@ -31,6 +35,7 @@ export function nodeCorpusFileSystem(root: string): CorpusFileSystem {
       }
       const result: CorpusDirEntry[] = [];
       for (const entry of entries) {
+        if (hidden.size > 0 && hidden.has(resolve(dir, entry.name))) continue;
         let isDir = entry.isDirectory();
         if (entry.isSymbolicLink()) isDir = (await stat(join(dir, entry.name)).catch(() => undefined))?.isDirectory() ?? false;
         result.push({ name: entry.name, kind: isDir ? 'dir' : 'file' });

@@ -241,7 +241,8 @@ export const VOXCELEB1: CorpusReader = {
 export const VOXCELEB2: CorpusReader = {
   name: 'voxceleb2',
   description: 'VoxCeleb2 dev/test: aac/idNNNNN/VIDEO/NNNNN.m4a (or converted .wav), vox2_meta.csv',
-  options: [],
+  // Accepted so that the reader can say why it cannot apply: vox2_meta.csv has no nationality.
+  options: ['nationalities'],
   scan: (fs, options) => scanVoxceleb(2, fs, options),
 };
 
