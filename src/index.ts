@@ -109,7 +109,7 @@ export { detCurve, detAxisRange, detPlotPoints, inverseNormalCdf, DET_TICK_RATES
 export type { DetCurve, DetPoint, DetOperatingPoint, DetAxisRange } from './report/det.js';
 export { detChartSpec, detChartSvg, scoreHistogramBins, scoreHistogramSpec, scoreHistogramSvg, projectionChartSpec, projectionChartSvg } from './report/eval-plots.js';
 export type { DetChartOptions, ScoreHistogramOptions, ProjectionChartOptions, HistogramBin } from './report/eval-plots.js';
-export { projectEmbeddings } from './eval/projection.js';
+export { projectEmbeddings, sampleIndicesPerGroup } from './eval/projection.js';
 export type { Projection, ProjectionOptions, ProjectionMethod } from './eval/projection.js';
 export { svgToPng, canRenderText } from './report/png-node.js';
 export type { SvgToPngOptions } from './report/png-node.js';
@@ -135,3 +135,17 @@ export { EmbeddingCache, defaultEmbeddingCacheDir, recordingKey } from './eval/e
 export type { EmbeddingCacheKey, EmbeddingCacheStatus } from './eval/embedding-cache-node.js';
 export { evaluateTrials, formatScoreLines, DEFAULT_NUM_EVAL, DEFAULT_EVAL_FRAMES, DEFAULT_TOP_N } from './eval/evaluate-node.js';
 export type { EvaluateTrialsOptions, EvaluationResult, EvaluationProgress, CohortOptions } from './eval/evaluate-node.js';
+
+// Corpus preparation (voxkit prepare): corpus readers (browser-safe, through CorpusFileSystem) and prepareCorpus (Node)
+export { CORPUS_REGISTRY, CORPUS_NAMES, getCorpusReader } from './data/corpora/registry.js';
+export type { CorpusReader, CorpusUtterance, CorpusProblem, CorpusProblemKind, CorpusScanResult, CorpusOptions, CorpusFileSystem, OfficialTrialList } from './data/corpora/types.js';
+export { ANGLOPHONE_NATIONALITIES, VOXCELEB1_TRIAL_LISTS, parseVoxcelebMeta } from './data/corpora/voxceleb.js';
+export { LIBRISPEECH_SUBSETS, parseLibriSpeechSpeakers, parseLibriSpeechTranscript } from './data/corpora/librispeech.js';
+export { parseVctkSpeakerInfo } from './data/corpora/vctk.js';
+export { COMMON_VOICE_TSVS, parseCommonVoiceTsv, parseClipDurations } from './data/corpora/commonvoice.js';
+export { parseMailabsMetadataCsv, parseMailabsMetadataJson } from './data/corpora/mailabs.js';
+export { readWavHeader } from './data/corpora/wav-header.js';
+export type { WavHeaderInfo } from './data/corpora/wav-header.js';
+export { nodeCorpusFileSystem } from './data/corpora/scan-node.js';
+export { prepareCorpus, formatSummaryTable, trialCapacity } from './data/prepare-node.js';
+export type { PrepareCorpusOptions, PrepareResult, PrepareSummary, PrepareProgress } from './data/prepare-node.js';

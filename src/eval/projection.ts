@@ -114,3 +114,20 @@ function pcaProjection(rows: number[][]): Array<[number, number]> {
   }
   return points;
 }
+
+/**
+ * Indices of at most `maxPerGroup` items of each group (a seeded sample, in input order): keeps a
+ * projection of many utterances readable and its UMAP run short, without dropping any speaker.
+ */
+export function sampleIndicesPerGroup(groups: readonly string[], maxPerGroup: number, seed = 0): number[] {
+  const byGroup = new Map<string, number[]>();
+  groups.forEach((group, i) => {
+    const indices = byGroup.get(group);
+    if (indices) indices.push(i);
+    else byGroup.set(group, [i]);
+  });
+  const random = new Random(seed);
+  const kept: number[] = [];
+  for (const indices of byGroup.values()) kept.push(...(indices.length <= maxPerGroup ? indices : random.shuffle([...indices]).slice(0, maxPerGroup)));
+  return kept.sort((a, b) => a - b);
+}

@@ -3,7 +3,8 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VoxkitError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write-node.js';
-import { projectEmbeddings } from '../eval/projection.js';
+import { projectEmbeddings, sampleIndicesPerGroup } from '../eval/projection.js';
+import type { VerificationMetricOptions } from '../eval/metrics.js';
 import { detCurve } from './det.js';
 import { detChartSvg, projectionChartSvg, scoreHistogramSvg } from './eval-plots.js';
 import { svgToPng } from './png-node.js';
@@ -17,9 +18,18 @@ export interface EvalPlotInput {
   title?: string;
   /** Default ['svg']. */
   formats?: ('svg' | 'png')[];
-  /** Seeds the projection (default 0). */
+  /** Seeds the projection and its sample (default 0). */
   seed?: number;
+  /** Detection cost parameters of the minDCF point (default pTarget 0.05, cMiss 1, cFa 1, as `verificationMetrics`). */
+  dcf?: VerificationMetricOptions;
+  /**
+   * At most this many embeddings are projected (default 2000): beyond it, an equal seeded share per
+   * speaker. UMAP takes about 10 s for 2000 points on a busy machine and grows faster than linearly.
+   */
+  maxProjectionPoints?: number;
 }
+
+export const DEFAULT_MAX_PROJECTION_POINTS = 2000;
 
 /**
  * Writes det.svg, scores.svg and, with embeddings, projection.svg (and a .png of each when asked)
@@ -33,7 +43,7 @@ export async function writeEvalPlots(dir: string, input: EvalPlotInput): Promise
     throw new VoxkitError('E_USAGE', `writeEvalPlots: ${input.embeddings.vectors.length} embeddings but ${input.embeddings.speakers.length} speaker names`);
   }
   const titled = (what: string) => (input.title ? `${input.title}: ${what}` : what);
-  const curve = detCurve(input.scores, input.labels);
+  const curve = detCurve(input.scores, input.labels, input.dcf);
   const charts: Array<[name: string, svg: string]> = [
     ['det', await detChartSvg(curve, { title: titled('DET curve') })],
     [
@@ -46,8 +56,18 @@ export async function writeEvalPlots(dir: string, input: EvalPlotInput): Promise
     ],
   ];
   if (input.embeddings && input.embeddings.vectors.length > 0) {
-    const projection = projectEmbeddings(input.embeddings.vectors, { seed: input.seed });
-    charts.push(['projection', await projectionChartSvg(projection.points, input.embeddings.speakers, projectionChartOptions(projection, titled))]);
+    const { vectors, speakers } = input.embeddings;
+    const maxPoints = input.maxProjectionPoints ?? DEFAULT_MAX_PROJECTION_POINTS;
+    const speakerCount = new Set(speakers).size;
+    const kept = vectors.length <= maxPoints ? undefined : sampleIndicesPerGroup(speakers, Math.max(1, Math.floor(maxPoints / speakerCount)), input.seed);
+    const projection = projectEmbeddings(kept ? kept.map((i) => vectors[i]) : vectors, { seed: input.seed });
+    const keptSpeakers = kept ? kept.map((i) => speakers[i]) : speakers;
+    const options = projectionChartOptions(projection, titled);
+    if (kept) {
+      const sampled = `${kept.length} of ${vectors.length} utterances (a sample per speaker) of ${speakerCount} speakers`;
+      options.subtitle = projection.note ? `${sampled}; ${projection.note}` : sampled;
+    }
+    charts.push(['projection', await projectionChartSvg(projection.points, keptSpeakers, options)]);
   }
 
   await mkdir(dir, { recursive: true }).catch((cause: unknown) => {

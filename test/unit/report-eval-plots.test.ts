@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Random } from '../../src/core/random.js';
 import { VoxkitError } from '../../src/errors.js';
 import { computeEer, rocCurve, verificationMetrics } from '../../src/eval/metrics.js';
-import { MIN_UMAP_POINTS, projectEmbeddings } from '../../src/eval/projection.js';
+import { MIN_UMAP_POINTS, projectEmbeddings, sampleIndicesPerGroup } from '../../src/eval/projection.js';
 import { detAxisRange, detCurve, detPlotPoints, formatRatePercent, inverseNormalCdf } from '../../src/report/det.js';
 import {
   MAX_SPEAKER_COLOURS,
@@ -247,6 +247,10 @@ test('projection: deterministic for a seed, separates well-separated blobs, PCA 
   assert.notEqual(sides[0], sides[4]);
   const small = projectEmbeddings(vectors.slice(0, 12), { seed: 1, nEpochs: 50 });
   assert.equal(small.nNeighbors, 11);
+  const sample = sampleIndicesPerGroup(speakers, 3, 5);
+  assert.deepEqual(sample, [...sample].sort((a, b) => a - b));
+  for (const speaker of new Set(speakers)) assert.equal(sample.filter((i) => speakers[i] === speaker).length, 3);
+  assert.deepEqual(sample, sampleIndicesPerGroup(speakers, 3, 5));
   assert.throws(() => projectEmbeddings([]), (e: unknown) => e instanceof VoxkitError && e.code === 'E_DATA');
   assert.throws(() => projectEmbeddings([new Float32Array(3), new Float32Array(4)]), (e: unknown) => e instanceof VoxkitError);
 });
@@ -298,6 +302,15 @@ test('writeEvalPlots writes the charts asked for, atomically named, and rejects 
   assert.deepEqual([...written].sort(), names.sort());
   for (const path of written) assert.ok(existsSync(path));
   assert.ok(readFileSync(join(out, 'projection.svg'), 'utf8').includes('spk03'));
+  // A capped projection keeps an equal share of every speaker; the DET uses the given costs.
+  const capped = await writeEvalPlots(join(dir, 'capped'), {
+    scores, labels, embeddings: { vectors, speakers }, maxProjectionPoints: 12, dcf: { pTarget: 0.01 },
+  });
+  const cappedSvg = readFileSync(capped.find((p) => p.endsWith('projection.svg'))!, 'utf8');
+  assert.equal(countOf(markGroup(cappedSvg, 'role-mark marks'), /<path/g), 12);
+  assert.ok(textsOf(cappedSvg).some((t) => t.startsWith('12 of 24 utterances (a sample per speaker) of 4 speakers')));
+  const minDcf = verificationMetrics(scores, labels, { pTarget: 0.01 }).minDcf;
+  assert.ok(textsOf(readFileSync(join(dir, 'capped', 'det.svg'), 'utf8')).includes(`minDCF ${Number(minDcf.toPrecision(3))}`));
   const plain = await writeEvalPlots(join(dir, 'no-embeddings'), { scores, labels });
   assert.deepEqual(plain.map((p) => p.slice(p.lastIndexOf('/') + 1)), ['det.svg', 'scores.svg']);
   await assert.rejects(

@@ -4,9 +4,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { VoxkitError, formatError } from '../../errors.js';
 import { embedFile, loadEncoder } from '../../api/load-encoder-node.js';
 import { readTrainList, scanSpeakerFolders } from '../../data/dataset-node.js';
-import type { Utterance } from '../../data/train-list.js';
-import { Random } from '../../core/random.js';
-import { projectEmbeddings, type ProjectionMethod } from '../../eval/projection.js';
+import { projectEmbeddings, sampleIndicesPerGroup, type ProjectionMethod } from '../../eval/projection.js';
 import { projectionChartSvg } from '../../report/eval-plots.js';
 import { projectionChartOptions } from '../../report/eval-plots-node.js';
 import { svgToPng } from '../../report/png-node.js';
@@ -54,7 +52,7 @@ export function registerProject(program: Command, io: CliIO): void {
       if (dir === undefined && !(opts.list && opts.path)) throw new VoxkitError('E_USAGE', 'give a folder of speaker folders, or --list FILE with --path DIR');
       const all = dir !== undefined ? await scanSpeakerFolders(dir) : await readTrainList(opts.list!, opts.path!);
       if (all.length === 0) throw new VoxkitError('E_DATA', `no audio files in ${dir ?? opts.list}`, { file: dir ?? opts.list });
-      const chosen = samplePerSpeaker(all, opts.maxPerSpeaker, opts.seed);
+      const chosen = sampleIndicesPerGroup(all.map((u) => u.speaker), opts.maxPerSpeaker, opts.seed).map((i) => all[i]);
 
       await prepareBackend(cmd);
       const loaded = await loadEncoder(opts.weights, { model: opts.model });
@@ -99,18 +97,4 @@ function outputFormat(out: string): 'svg' | 'png' {
   if (lower.endsWith('.svg')) return 'svg';
   if (lower.endsWith('.png')) return 'png';
   throw new VoxkitError('E_USAGE', `--out ${out}: the chart is written as .svg or .png; name the file accordingly`);
-}
-
-/** Up to `max` utterances of each speaker, drawn with the seed, kept in list order. */
-export function samplePerSpeaker(utterances: readonly Utterance[], max: number, seed: number): Utterance[] {
-  const bySpeaker = new Map<string, number[]>();
-  utterances.forEach((u, i) => {
-    const indices = bySpeaker.get(u.speaker);
-    if (indices) indices.push(i);
-    else bySpeaker.set(u.speaker, [i]);
-  });
-  const random = new Random(seed);
-  const kept: number[] = [];
-  for (const indices of bySpeaker.values()) kept.push(...(indices.length <= max ? indices : random.shuffle([...indices]).slice(0, max)));
-  return kept.sort((a, b) => a - b).map((i) => utterances[i]);
 }
