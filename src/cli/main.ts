@@ -22,6 +22,7 @@ import { registerPrepare } from './commands/prepare.js';
 import { registerEnroll } from './commands/enroll.js';
 import { registerIdentify } from './commands/identify.js';
 import { registerSpeakers } from './commands/speakers.js';
+import { registerDiarize } from './commands/diarize.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -69,6 +70,7 @@ export function buildProgram(io: CliIO): Command {
   registerEnroll(program, io);
   registerIdentify(program, io);
   registerSpeakers(program, io);
+  registerDiarize(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }
