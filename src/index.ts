@@ -109,7 +109,7 @@ export { detCurve, detAxisRange, detPlotPoints, inverseNormalCdf, DET_TICK_RATES
 export type { DetCurve, DetPoint, DetOperatingPoint, DetAxisRange } from './report/det.js';
 export { detChartSpec, detChartSvg, scoreHistogramBins, scoreHistogramSpec, scoreHistogramSvg, projectionChartSpec, projectionChartSvg } from './report/eval-plots.js';
 export type { DetChartOptions, ScoreHistogramOptions, ProjectionChartOptions, HistogramBin } from './report/eval-plots.js';
-export { projectEmbeddings } from './eval/projection.js';
+export { projectEmbeddings, sampleIndicesPerGroup } from './eval/projection.js';
 export type { Projection, ProjectionOptions, ProjectionMethod } from './eval/projection.js';
 export { svgToPng, canRenderText } from './report/png-node.js';
 export type { SvgToPngOptions } from './report/png-node.js';
