@@ -56,6 +56,7 @@ export function registerDownload(program: Command, io: CliIO): void {
 
       let bar: CountProgress | undefined;
       let barFile = '';
+      let announced = '';
       const stopBar = () => {
         bar?.stop();
         bar = undefined;
@@ -75,7 +76,10 @@ export function registerDownload(program: Command, io: CliIO): void {
               bar = countProgress(io, `download ${e.file}`, { unit: 'MB' });
               barFile = e.file;
             }
-            bar.update(Math.floor(e.bytes / MB), Math.max(1, Math.ceil(e.totalBytes / MB)), '');
+            {
+              const totalMb = Math.max(1, Math.ceil(e.totalBytes / MB));
+              bar.update(e.bytes >= e.totalBytes ? totalMb : Math.floor(e.bytes / MB), totalMb, '');
+            }
             break;
           case 'part-done':
             stopBar();
@@ -98,7 +102,8 @@ export function registerDownload(program: Command, io: CliIO): void {
             say(`download: joining ${e.parts.length} parts into ${e.archive}`);
             break;
           case 'extract':
-            if (!bar || barFile !== `extract:${e.archive}`) {
+            if (announced !== e.archive) {
+              announced = e.archive;
               stopBar();
               say(`download: extracting ${e.archive} into ${e.target}`);
               if (e.totalEntries !== undefined) {

@@ -192,7 +192,14 @@ async function extractZip(archive: string, staging: string, options: ExtractOpti
         entries++;
         options.onProgress?.({ entries, totalEntries: zip.entryCount, bytes });
       };
-      handle().then(() => zip.readEntry(), fail);
+      handle().then(
+        () => zip.readEntry(),
+        (err: unknown) => {
+          if (err instanceof VoxkitError || options.signal?.aborted) return fail(err);
+          const code = (err as NodeJS.ErrnoException)?.code ?? (err instanceof Error ? err.message : String(err));
+          fail(new VoxkitError('E_DATA', `${archive}: cannot extract entry "${entry.fileName}" (${code}); nothing was extracted`, { file: archive, cause: err }));
+        },
+      );
     });
     zip.readEntry();
   });
