@@ -149,3 +149,11 @@ export type { WavHeaderInfo } from './data/corpora/wav-header.js';
 export { nodeCorpusFileSystem } from './data/corpora/scan-node.js';
 export { prepareCorpus, formatSummaryTable, trialCapacity } from './data/prepare-node.js';
 export type { PrepareCorpusOptions, PrepareResult, PrepareSummary, PrepareProgress } from './data/prepare-node.js';
+
+// Speakers: open-set identification (browser-safe), the LMDB speaker database, enrollFiles/identifyFiles (Node)
+export { identifyEmbedding, calibrateThreshold, speakerCentroid, scoreSpeaker } from './speakers/identify.js';
+export type { EnrolledSpeaker, IdentifyOptions, IdentifyResult, SpeakerScoring, ThresholdCalibration } from './speakers/identify.js';
+export { SpeakerDatabase, normalizeSpeakerName } from './speakers/database-node.js';
+export type { ModelIdentity, StoredSpeaker, StoredThreshold, OpenSpeakerDatabaseOptions } from './speakers/database-node.js';
+export { enrollFiles, identifyFiles, identifyFile, modelIdentity, DEFAULT_IDENTIFY_THRESHOLD } from './speakers/enroll-node.js';
+export type { EnrollResult, IdentifyFilesOptions, FileIdentification, SpeakerEncoderOptions } from './speakers/enroll-node.js';
