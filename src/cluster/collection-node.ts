@@ -47,7 +47,7 @@ export interface FoundFiles {
  * Collects the audio files under each input (folders recursively, by extension; files as given),
  * sorted by relative path. Hidden entries (`.name`) and `exclude` (the output folder) are passed
  * over; every other file without an audio extension is listed in `notAudio`.
- * @throws VoxkitError E_DATA when an input does not exist or nothing was found
+ * @throws VoxkitError E_DATA when an input does not exist or holds no audio file
  */
 export async function findCollectionFiles(inputs: readonly string[], options: { exclude?: string } = {}): Promise<FoundFiles> {
   if (inputs.length === 0) throw new VoxkitError('E_USAGE', 'no input folder or file given');
@@ -97,6 +97,10 @@ export async function findCollectionFiles(inputs: readonly string[], options: { 
     files.push({ path, relativePath: relative(root, absolute).split(sep).join('/') });
   }
   files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+  if (files.length === 0) {
+    const hint = notAudio.length ? ` (${notAudio.length} other file(s); audio extensions: ${AUDIO_EXTENSIONS.join(', ')})` : '';
+    throw new VoxkitError('E_DATA', `no audio files found in ${inputs.join(', ')}${hint}`);
+  }
   return { root, files, notAudio };
 }
 
@@ -118,6 +122,8 @@ export interface ClusterCollectionOptions extends ClusterOptions {
   outDir: string;
   /** Members below this confidence go to uncertain.txt (default DEFAULT_MIN_CONFIDENCE). */
   minConfidence?: number;
+  /** The files, when already collected with findCollectionFiles (saves a second walk). */
+  found?: FoundFiles;
   /** Called after each file, for progress display. */
   onFile?: (done: number, total: number, file: string, error?: VoxkitError) => void;
 }
@@ -171,11 +177,7 @@ export function clusterLabel(index: number): string {
 export async function clusterCollection(loaded: LoadedEncoder, options: ClusterCollectionOptions): Promise<CollectionReport> {
   const minConfidence = options.minConfidence ?? DEFAULT_MIN_CONFIDENCE;
   if (!(minConfidence >= 0 && minConfidence <= 1)) throw new VoxkitError('E_USAGE', `minimum confidence must be in [0, 1], got ${minConfidence}`);
-  const { root, files, notAudio } = await findCollectionFiles(options.inputs, { exclude: options.outDir });
-  if (files.length === 0) {
-    const hint = notAudio.length ? ` (${notAudio.length} other file(s); audio extensions: ${AUDIO_EXTENSIONS.join(', ')})` : '';
-    throw new VoxkitError('E_DATA', `no audio files found in ${options.inputs.join(', ')}${hint}`);
-  }
+  const { root, files, notAudio } = options.found ?? (await findCollectionFiles(options.inputs, { exclude: options.outDir }));
   const embedded: CollectionFile[] = [];
   const embeddings: Float32Array[] = [];
   const failed: SkippedFile[] = [];

@@ -1,9 +1,9 @@
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { VoxkitError, formatError } from '../../errors.js';
 import { loadEncoder } from '../../api/load-encoder-node.js';
 import { DEFAULT_AHC_THRESHOLD, type ClusterMethod } from '../../cluster/cluster.js';
 import { DEFAULT_SPECTRAL_MAX_CLUSTERS } from '../../cluster/spectral.js';
-import { DEFAULT_MIN_CONFIDENCE, clusterCollection, type CollectionReport } from '../../cluster/collection-node.js';
+import { DEFAULT_MIN_CONFIDENCE, clusterCollection, findCollectionFiles, type CollectionReport } from '../../cluster/collection-node.js';
 import { PartialFailure, type CliIO } from '../main.js';
 import { finiteNumber, positiveInt, prepareBackend } from '../options.js';
 
@@ -23,7 +23,7 @@ interface ClusterCliOptions {
 
 function confidenceValue(value: string): number {
   const n = finiteNumber(value);
-  if (n < 0 || n > 1) throw new VoxkitError('E_USAGE', `--min-confidence must be between 0 and 1, got ${value}`);
+  if (n < 0 || n > 1) throw new InvalidArgumentError('expected a number between 0 and 1');
   return n;
 }
 
@@ -48,12 +48,15 @@ export function registerCluster(program: Command, io: CliIO): void {
         throw new VoxkitError('E_USAGE', `--min-speakers (${opts.minSpeakers}) is larger than --max-speakers (${opts.maxSpeakers})`);
       }
       if (opts.threshold !== undefined && opts.method !== 'ahc') throw new VoxkitError('E_USAGE', '--threshold applies to --method ahc only');
+      // Inputs are checked before the (slow) model load.
+      const found = await findCollectionFiles(inputs, { exclude: opts.out });
       await prepareBackend(cmd);
       const loaded = await loadEncoder(opts.weights, { model: opts.model });
       let report: CollectionReport;
       try {
         report = await clusterCollection(loaded, {
           inputs,
+          found,
           outDir: opts.out,
           method: opts.method,
           numClusters: opts.numSpeakers,
