@@ -157,3 +157,15 @@ export { SpeakerDatabase, normalizeSpeakerName } from './speakers/database-node.
 export type { ModelIdentity, StoredSpeaker, StoredThreshold, OpenSpeakerDatabaseOptions } from './speakers/database-node.js';
 export { enrollFiles, identifyFiles, identifyFile, modelIdentity, DEFAULT_IDENTIFY_THRESHOLD } from './speakers/enroll-node.js';
 export type { EnrollResult, IdentifyFilesOptions, FileIdentification, SpeakerEncoderOptions } from './speakers/enroll-node.js';
+
+// Clustering: AHC and spectral clustering with a confidence rule (browser-safe), voxkit cluster's collection labelling (Node)
+export { clusterEmbeddings, isConfident, clusterMargins, relabelBySize, DEFAULT_AHC_THRESHOLD, CONFIDENCE_MARGIN_SCALE, CONFIDENCE_RELATIVE_SCALE } from './cluster/cluster.js';
+export type { ClusterMethod, ClusterOptions, ClusterResult } from './cluster/cluster.js';
+export { agglomerativeClustering, ahcMerges, labelsAfterMerges, cosineSimilarityMatrix } from './cluster/ahc.js';
+export type { AhcLinkage, AhcMerge, AhcOptions } from './cluster/ahc.js';
+export { spectralClustering, analyseSpectrum, kMeans, DEFAULT_SPECTRAL_MAX_CLUSTERS } from './cluster/spectral.js';
+export type { SpectralOptions, SpectralAnalysis, KMeansOptions } from './cluster/spectral.js';
+export { symmetricEigenvalues } from './cluster/symmetric-eigenvalues.js';
+export { adjustedRandIndex, clusterPurity } from './cluster/metrics.js';
+export { clusterCollection, findCollectionFiles, formatGroupsTrainList, formatUncertain, clusterLabel, DEFAULT_MIN_CONFIDENCE, COLLECTION_FILES } from './cluster/collection-node.js';
+export type { ClusterCollectionOptions, CollectionReport, CollectionCluster, CollectionMember, CollectionFile, FoundFiles, SkippedFile } from './cluster/collection-node.js';
