@@ -223,7 +223,11 @@ export async function evaluateTrials(options: EvaluateTrialsOptions): Promise<Ev
 
   let cache: EmbeddingCache | undefined;
   if (options.cache !== false) {
-    const checkpointSha256 = sha256Hex(await readFile(options.weights));
+    const weightsBytes = await readFile(options.weights).catch((cause: unknown) => {
+      const code = (cause as NodeJS.ErrnoException)?.code;
+      throw new VoxkitError('E_IO', code === 'ENOENT' ? 'file not found' : `cannot read the checkpoint (${code ?? String(cause)})`, { file: options.weights, cause });
+    });
+    const checkpointSha256 = sha256Hex(weightsBytes);
     cache = await EmbeddingCache.open(options.cache ?? defaultEmbeddingCacheDir(), {
       checkpointSha256,
       settings: { voxkit: VERSION, model: modelName, strategy: plan.strategy, numEval: plan.numEval, evalFrames: plan.evalFrames },

@@ -145,6 +145,7 @@ test('bad inputs give one-line errors and exit code 2', async () => {
   assertOneLineError(await run(['eval', '-w', WEIGHTS, '--test-list', unlabelled, '--test-path', wav, '--cache', cacheDir]), /unlabelled\.txt.*line 2: no label/);
 
   assertOneLineError(await run(['eval', '-w', join(dir, 'none.model'), '--test-list', trialList, '--test-path', wav, '--cache', cacheDir]), /none\.model: file not found/);
+  assertOneLineError(await run(['eval', '-w', join(dir, 'none.model'), '-m', 'ResNetSE34L', '--test-list', trialList, '--test-path', wav, '--cache', cacheDir]), /none\.model: file not found/);
   assertOneLineError(await run(evalArgs('--norm', 's-norm')), /need --cohort/);
   assert.equal((await run(evalArgs('--p-target', '1.5'))).code, 2);
 });
