@@ -131,6 +131,8 @@ export function registerEval(program: Command, io: CliIO): void {
           labels: result.labels,
           embeddings: { vectors: paths.map((p) => result.embeddings.get(p)!), speakers: paths.map(speakerOf) },
           title: result.model,
+          // The DET chart marks minDCF: with the same costs as the printed value.
+          dcf: { pTarget: result.pTarget, cMiss: result.cMiss, cFa: result.cFa },
         });
       }
 
