@@ -6,7 +6,8 @@
 import { Random } from '../core/random.js';
 import { VoxkitError } from '../errors.js';
 import { type FeatureBatch, type FeatureSpec, computeFeatures, rtvcMelFrames } from '../features/feature-spec.js';
-import { type FrameMatrix, featureFramesCrop, partialUtteranceCrop, voxcelebTrainingCrop } from './crops.js';
+import { type FrameMatrix, featureFramesCrop, partialUtteranceCrop, trainingCropSamples, voxcelebTrainingCrop } from './crops.js';
+import { type AugmentPlan, type BatchAugmentation, applySpecAugment, applyWaveAugmentation, planAugmentation, speedPerturb, speedPerturbedCrop } from './augment/augment.js';
 
 /**
  * How training items are cut:
@@ -52,25 +53,57 @@ function samplesOf(source: ItemSource, spec: FeatureSpec): Float32Array {
   return source.samples;
 }
 
+/** Throws unless the spec's input can be augmented this way. */
+export function checkAugmentationForSpec(spec: FeatureSpec, augmentation: Pick<BatchAugmentation, 'settings'>): void {
+  if (spec.kind === 'frames') throw new VoxkitError('E_CONFIG', `${spec.source}: precomputed feature frames cannot be augmented (no waveform)`);
+  if (augmentation.settings.specAugment && !(spec.kind === 'voxceleb-logmel' && spec.logInput)) {
+    throw new VoxkitError('E_CONFIG', `${spec.source}: SpecAugment masks log-mel features; ${spec.kind === 'voxceleb-logmel' ? 'this front end takes no log' : `${spec.kind} features are not log-mel`}`);
+  }
+}
+
 /**
  * Features of a batch: [items, …] in item order, shapes as `computeFeatures` (samples mode), or
  * [items, numFrames, bands] (frames mode).
  * @param seeds one per source: the item seeds of the sampled batch
+ * @param augmentation noise/reverb/speed before the features and SpecAugment after them, per item seed
  */
-export function batchFeatures(spec: FeatureSpec, crop: CropSpec, sources: readonly ItemSource[], seeds: readonly number[]): FeatureBatch {
+export function batchFeatures(
+  spec: FeatureSpec,
+  crop: CropSpec,
+  sources: readonly ItemSource[],
+  seeds: readonly number[],
+  augmentation?: BatchAugmentation,
+): FeatureBatch {
   checkCropForSpec(spec, crop);
   if (sources.length !== seeds.length) throw new VoxkitError('E_USAGE', `batchFeatures: ${sources.length} sources but ${seeds.length} seeds`);
+  if (augmentation) checkAugmentationForSpec(spec, augmentation);
+  // Augmentation draws from the item's seed on a stream of its own: the crop position is unchanged.
+  const plans: Array<AugmentPlan | undefined> = seeds.map((seed) => (augmentation ? planAugmentation(seed, augmentation.settings, augmentation.sets) : undefined));
   if (crop.mode === 'samples') {
-    const crops = sources.map((source, i) => voxcelebTrainingCrop(samplesOf(source, spec), crop.maxFrames, cropUniform(seeds[i])));
-    return computeFeatures(spec, crops);
+    const crops = sources.map((source, i) => {
+      const plan = plans[i];
+      if (!plan || !augmentation) return voxcelebTrainingCrop(samplesOf(source, spec), crop.maxFrames, cropUniform(seeds[i]));
+      const cut = speedPerturbedCrop(samplesOf(source, spec), trainingCropSamples(crop.maxFrames), plan.speed, cropUniform(seeds[i]));
+      return applyWaveAugmentation(cut, plan, augmentation.audio);
+    });
+    const features = computeFeatures(spec, crops);
+    const specAugment = augmentation?.settings.specAugment;
+    if (specAugment && spec.kind === 'voxceleb-logmel') {
+      const [, bands, frames] = features.shape;
+      plans.forEach((plan, i) => applySpecAugment(features.data.subarray(i * bands * frames, (i + 1) * bands * frames), bands, frames, plan as AugmentPlan, specAugment));
+    }
+    return features;
   }
   const { numFrames } = crop;
   if (spec.kind === 'rtvc-mel') {
     const bands = spec.numMels;
     const data = new Float32Array(sources.length * numFrames * bands);
     sources.forEach((source, i) => {
-      const partial = partialUtteranceCrop(samplesOf(source, spec), numFrames, cropUniform(seeds[i]));
-      const mel = rtvcMelFrames(spec, partial.samples);
+      const plan = plans[i];
+      const wave = plan ? speedPerturb(samplesOf(source, spec), plan.speed) : samplesOf(source, spec);
+      const partial = partialUtteranceCrop(wave, numFrames, cropUniform(seeds[i]));
+      const samples = plan && augmentation ? applyWaveAugmentation(partial.samples, plan, augmentation.audio) : partial.samples;
+      const mel = rtvcMelFrames(spec, samples);
       const from = partial.frameOffset * bands;
       data.set(mel.data.subarray(from, from + numFrames * bands), i * numFrames * bands);
     });

@@ -11,10 +11,11 @@ import { availableParallelism, cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { VoxkitError, type VoxkitErrorCode } from '../errors.js';
 import type { FeatureBatch, FeatureSpec } from '../features/feature-spec.js';
-import { type CropSpec, checkCropForSpec } from './batch-features.js';
+import { type CropSpec, checkAugmentationForSpec, checkCropForSpec } from './batch-features.js';
 import type { BatchJob, BatchJobResult } from './batch-worker-node.js';
 import { type ItemLoadSettings, loadBatchFeatures } from './load-items-node.js';
 import type { SampledBatch } from './samplers.js';
+import type { AugmentLoadSettings } from './augment/noise-audio-node.js';
 
 export interface BatchLoaderOptions {
   /** The encoder's front end (`encoder.featureSpec()`). */
@@ -29,6 +30,8 @@ export interface BatchLoaderOptions {
   prefetch?: number;
   /** ffmpeg for non-WAV audio; default `ffmpeg` on the PATH. */
   ffmpegPath?: string;
+  /** On-the-fly augmentation; each worker reads the noise lists and caches the noise audio itself. */
+  augment?: AugmentLoadSettings;
 }
 
 export interface LoadedBatch {
@@ -81,7 +84,13 @@ export class BatchLoader {
 
   constructor(options: BatchLoaderOptions) {
     checkCropForSpec(options.featureSpec, options.crop);
-    this.settings = { spec: options.featureSpec, crop: options.crop, ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}) };
+    if (options.augment) checkAugmentationForSpec(options.featureSpec, options.augment);
+    this.settings = {
+      spec: options.featureSpec,
+      crop: options.crop,
+      ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+      ...(options.augment ? { augment: options.augment } : {}),
+    };
     this.files = options.files;
     this.numWorkers = options.numWorkers ?? defaultWorkerCount();
     if (!Number.isInteger(this.numWorkers) || this.numWorkers < 0) {

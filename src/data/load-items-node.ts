@@ -8,12 +8,15 @@ import { VoxkitError } from '../errors.js';
 import type { FeatureBatch, FeatureSpec } from '../features/feature-spec.js';
 import { type CropSpec, type ItemSource, batchFeatures } from './batch-features.js';
 import { decodeNpyFrames } from './npy-frames.js';
+import { type AugmentLoadSettings, batchAugmentation } from './augment/noise-audio-node.js';
 
 export interface ItemLoadSettings {
   readonly spec: FeatureSpec;
   readonly crop: CropSpec;
   /** ffmpeg for non-WAV audio; default `ffmpeg` on the PATH. */
   readonly ffmpegPath?: string;
+  /** On-the-fly augmentation (noise, reverb, speed, SpecAugment), driven by the item seeds. */
+  readonly augment?: AugmentLoadSettings;
 }
 
 /** Makes sure an error names the file it is about. */
@@ -61,13 +64,14 @@ export async function loadBatchFeatures(settings: ItemLoadSettings, files: reado
     byFile.set(unique[i], result.value);
   }
   const sources = files.map((file) => byFile.get(file) as ItemSource);
+  const augmentation = settings.spec.kind === 'frames' ? undefined : await batchAugmentation(settings.augment, seeds, settings.spec.sampleRateHz, settings.ffmpegPath);
   try {
-    return batchFeatures(settings.spec, settings.crop, sources, seeds);
+    return batchFeatures(settings.spec, settings.crop, sources, seeds, augmentation);
   } catch (cause) {
     // A crop/feature failure belongs to one item; find which, so the message names its file.
     for (let i = 0; i < files.length; i++) {
       try {
-        batchFeatures(settings.spec, settings.crop, [sources[i]], [seeds[i]]);
+        batchFeatures(settings.spec, settings.crop, [sources[i]], [seeds[i]], augmentation);
       } catch (itemCause) {
         throw errorForFile(files[i], itemCause);
       }
