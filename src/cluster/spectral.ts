@@ -14,7 +14,7 @@
 import { EigenvalueDecomposition, Matrix } from 'ml-matrix';
 import { Random } from '../core/random.js';
 import { agglomerativeClustering, cosineSimilarityMatrix } from './ahc.js';
-import { symmetricEigenvalues } from './symmetric-eigenvalues.js';
+import { smallestEigenspace, symmetricEigenvalues } from './symmetric-eigenvalues.js';
 
 export interface SpectralOptions {
   /** Fixed number of clusters; estimated from the eigengap when omitted. */
@@ -33,8 +33,12 @@ export interface SpectralOptions {
 }
 
 export const DEFAULT_SPECTRAL_MAX_CLUSTERS = 20;
-/** The neighbour search tries at most this many values of p (each costs one eigen-decomposition). */
+/** The neighbour search tries at most this many values of p (each costs one O(n³) eigenvalue computation)… */
 const MAX_NEIGHBOUR_CANDIDATES = 12;
+/** …up to this many items; above, fewer (12·300/n, at least 3) so the search cost grows like n² rather than n³. */
+const FULL_SEARCH_MAX_ITEMS = 300;
+/** Largest matrix whose eigenvectors come from ml-matrix's full decomposition. */
+const DIRECT_EIGENVECTORS_MAX = 300;
 
 export interface SpectralAnalysis {
   /** Neighbours kept per row. */
@@ -77,7 +81,7 @@ export function analyseSpectrum(embeddings: readonly Float32Array[], options: Sp
   return analyse(cosineSimilarityMatrix(embeddings), embeddings.length, options).analysis;
 }
 
-function analyse(similarity: Float64Array, n: number, options: SpectralOptions): { vectors: Matrix; analysis: SpectralAnalysis } {
+function analyse(similarity: Float64Array, n: number, options: SpectralOptions): { vectors: Float64Array[]; analysis: SpectralAnalysis } {
   const maxK = Math.max(1, Math.min(n - 1, options.maxClusters ?? DEFAULT_SPECTRAL_MAX_CLUSTERS));
   const minK = Math.min(maxK, Math.max(1, options.minClusters ?? 1));
   const fixedK = options.numClusters === undefined ? undefined : Math.min(n - 1, Math.max(1, Math.round(options.numClusters)));
@@ -94,10 +98,19 @@ function analyse(similarity: Float64Array, n: number, options: SpectralOptions):
   }
   const { analysis } = best!;
   const laplacian = normalizedLaplacian(prunedAffinity(neighbourOrder, n, analysis.neighbours), n);
+  return { vectors: smallestEigenvectors(laplacian, n, analysis.numClusters), analysis };
+}
+
+/**
+ * Eigenvectors of the k smallest eigenvalues (as k columns): ml-matrix's full decomposition for
+ * small matrices; above DIRECT_EIGENVECTORS_MAX items, block inverse iteration, whose O(n²k) steps
+ * beat a full O(n³) decomposition with vectors many times over (k-means only needs the subspace).
+ */
+export function smallestEigenvectors(laplacian: Float64Array, n: number, k: number): Float64Array[] {
+  if (n > DIRECT_EIGENVECTORS_MAX) return smallestEigenspace(laplacian, n, k);
   const evd = new EigenvalueDecomposition(Matrix.from1DArray(n, n, laplacian), { assumeSymmetric: true });
   const order = evd.realEigenvalues.map((value, index) => ({ value, index })).sort((a, b) => a.value - b.value || a.index - b.index);
-  const vectors = evd.eigenvectorMatrix.subMatrixColumn(order.slice(0, analysis.numClusters).map((o) => o.index));
-  return { vectors, analysis };
+  return order.slice(0, k).map((o) => Float64Array.from(evd.eigenvectorMatrix.getColumn(o.index)));
 }
 
 /** The count with the largest gap λ[k] − λ[k−1] (0-based, ascending) in [minK, maxK], or the fixed one. */
@@ -115,11 +128,12 @@ function countFromEigengap(eigenvalues: Float64Array, fixedK: number | undefined
   return { k, gap };
 }
 
-/** p values to try: from 2 up to a quarter of the items (at least 2), at most MAX_NEIGHBOUR_CANDIDATES of them. */
+/** p values to try: evenly spaced from 2 up to a quarter of the items (at least 2). */
 function neighbourCandidates(n: number): number[] {
   const high = Math.max(2, Math.min(n - 1, Math.floor(n / 4)));
   const low = Math.min(2, high);
-  const count = Math.min(MAX_NEIGHBOUR_CANDIDATES, high - low + 1);
+  const budget = n <= FULL_SEARCH_MAX_ITEMS ? MAX_NEIGHBOUR_CANDIDATES : Math.max(3, Math.round((MAX_NEIGHBOUR_CANDIDATES * FULL_SEARCH_MAX_ITEMS) / n));
+  const count = Math.min(budget, high - low + 1);
   const values = new Set<number>();
   for (let i = 0; i < count; i++) values.add(Math.round(low + ((high - low) * i) / Math.max(1, count - 1)));
   return [...values];
@@ -165,12 +179,12 @@ function normalizedLaplacian(affinity: Float64Array, n: number): Float64Array {
 }
 
 /** Rows of the k eigenvectors, each scaled to unit length. */
-function spectralEmbedding(vectors: Matrix, n: number, k: number): Float64Array[] {
+function spectralEmbedding(vectors: readonly Float64Array[], n: number, k: number): Float64Array[] {
   return Array.from({ length: n }, (_, i) => {
     const row = new Float64Array(k);
     let s = 0;
     for (let c = 0; c < k; c++) {
-      row[c] = vectors.get(i, c);
+      row[c] = vectors[c][i];
       s += row[c] * row[c];
     }
     const norm = Math.sqrt(s);

@@ -117,3 +117,103 @@ function tridiagonalEigenvalues(d: Float64Array, e: Float64Array): void {
     } while (m !== l);
   }
 }
+
+/**
+ * An orthonormal basis (k columns of length n) of the eigenspace of the k smallest eigenvalues of
+ * a symmetric positive semi-definite matrix (a graph Laplacian), by block inverse iteration:
+ * one Cholesky factorisation of A + shift·I (n³/3 flops), then repeated solves and
+ * re-orthonormalisation until the subspace stops moving. Each step shrinks the unwanted
+ * directions by about (λk + shift) / (λk+1 + shift), so a clear eigengap converges in a few steps.
+ * Any rotation of the basis may come back; spectral clustering only needs the subspace.
+ * `matrix` is not modified.
+ */
+export function smallestEigenspace(matrix: Float64Array, n: number, k: number, options: { shift?: number; maxIterations?: number; seed?: number } = {}): Float64Array[] {
+  if (matrix.length !== n * n) throw new VoxkitError('E_SHAPE', `matrix has ${matrix.length} values, expected ${n}×${n}`);
+  const shift = options.shift ?? 1e-3;
+  const factor = choleskyLower(matrix, n, shift);
+  let state = (options.seed ?? 1) >>> 0 || 1;
+  // A small local generator keeps this file free of imports beyond errors.
+  const next = () => {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    return ((state >>> 0) / 4294967296) * 2 - 1;
+  };
+  let basis = orthonormalize(Array.from({ length: k }, () => Float64Array.from({ length: n }, next)));
+  const maxIterations = options.maxIterations ?? 300;
+  for (let iteration = 0; iteration < maxIterations; iteration++) {
+    const solved = orthonormalize(basis.map((x) => choleskySolve(factor, n, x)));
+    // Distance between the subspaces: the part of the new basis outside the old one.
+    let outside = 0;
+    for (const y of solved) {
+      const residual = y.slice();
+      for (const x of basis) {
+        const c = dotProduct(x, y);
+        for (let i = 0; i < n; i++) residual[i] -= c * x[i];
+      }
+      outside += dotProduct(residual, residual);
+    }
+    basis = solved;
+    if (Math.sqrt(outside) < 1e-10 * Math.sqrt(k)) break;
+  }
+  return basis;
+}
+
+function choleskyLower(a: Float64Array, n: number, shift: number): Float64Array {
+  const g = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    const rowJ = j * n;
+    let diagonal = a[rowJ + j] + shift;
+    for (let k = 0; k < j; k++) diagonal -= g[rowJ + k] * g[rowJ + k];
+    if (!(diagonal > 0)) throw new VoxkitError('E_DATA', 'matrix is not positive semi-definite (Cholesky pivot ≤ 0)');
+    const pivot = Math.sqrt(diagonal);
+    g[rowJ + j] = pivot;
+    for (let i = j + 1; i < n; i++) {
+      const rowI = i * n;
+      let s = a[rowI + j];
+      for (let k = 0; k < j; k++) s -= g[rowI + k] * g[rowJ + k];
+      g[rowI + j] = s / pivot;
+    }
+  }
+  return g;
+}
+
+/** Solves G Gᵀ y = x. */
+function choleskySolve(g: Float64Array, n: number, x: Float64Array): Float64Array {
+  const z = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = x[i];
+    const row = i * n;
+    for (let k = 0; k < i; k++) s -= g[row + k] * z[k];
+    z[i] = s / g[row + i];
+  }
+  const y = new Float64Array(n);
+  for (let i = n - 1; i >= 0; i--) {
+    let s = z[i];
+    for (let k = i + 1; k < n; k++) s -= g[k * n + i] * y[k];
+    y[i] = s / g[i * n + i];
+  }
+  return y;
+}
+
+/** Modified Gram–Schmidt, applied twice (once is not enough for nearly dependent columns). */
+function orthonormalize(columns: Float64Array[]): Float64Array[] {
+  for (let pass = 0; pass < 2; pass++) {
+    for (let j = 0; j < columns.length; j++) {
+      const v = columns[j];
+      for (let p = 0; p < j; p++) {
+        const c = dotProduct(columns[p], v);
+        for (let i = 0; i < v.length; i++) v[i] -= c * columns[p][i];
+      }
+      const norm = Math.sqrt(dotProduct(v, v));
+      if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
+    }
+  }
+  return columns;
+}
+
+function dotProduct(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}

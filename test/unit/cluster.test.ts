@@ -9,8 +9,8 @@ import { Random } from '../../src/core/random.js';
 import { VoxkitError } from '../../src/errors.js';
 import { clusterEmbeddings, isConfident, relabelBySize } from '../../src/cluster/cluster.js';
 import { ahcMerges, cosineSimilarityMatrix, labelsAfterMerges, mergesToApply } from '../../src/cluster/ahc.js';
-import { analyseSpectrum, kMeans } from '../../src/cluster/spectral.js';
-import { symmetricEigenvalues } from '../../src/cluster/symmetric-eigenvalues.js';
+import { analyseSpectrum, kMeans, smallestEigenvectors } from '../../src/cluster/spectral.js';
+import { smallestEigenspace, symmetricEigenvalues } from '../../src/cluster/symmetric-eigenvalues.js';
 import { adjustedRandIndex, clusterPurity } from '../../src/cluster/metrics.js';
 
 const DIM = 32;
@@ -194,6 +194,30 @@ test('symmetric eigenvalues agree with ml-matrix', () => {
   block[0] = block[1] = block[4] = block[5] = 0.5;
   block[10] = block[11] = block[14] = block[15] = 0.5;
   assert.deepEqual([...symmetricEigenvalues(block, 4)].map((x) => Math.round(x * 1e12) / 1e12), [0, 0, 1, 1]);
+});
+
+test('block inverse iteration spans the same eigenspace as ml-matrix, and large inputs take that path', () => {
+  // A Laplacian of a noisy 3-cluster graph: I − D^-½ A D^-½ with A the positive part of cosine similarities.
+  const { points } = sphereClusters([20, 25, 15], 0.3, 41);
+  const n = points.length;
+  const sim = cosineSimilarityMatrix(points);
+  const degree = new Float64Array(n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (i !== j) degree[i] += Math.max(0, sim[i * n + j]);
+  const laplacian = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) laplacian[i * n + j] = (i === j ? 1 : 0) - (i === j ? 0 : Math.max(0, sim[i * n + j]) / Math.sqrt(degree[i] * degree[j]));
+  }
+  const projector = (columns: Float64Array[]) => (i: number, j: number) => columns.reduce((s, c) => s + c[i] * c[j], 0);
+  const direct = projector(smallestEigenvectors(laplacian, n, 3));
+  const iterated = smallestEigenspace(laplacian, n, 3);
+  for (const a of iterated) for (const b of iterated) assert.ok(Math.abs(a.reduce((s, x, i) => s + x * b[i], 0) - (a === b ? 1 : 0)) < 1e-9);
+  const viaIteration = projector(iterated);
+  for (let i = 0; i < n; i += 7) for (let j = 0; j < n; j += 5) assert.ok(Math.abs(direct(i, j) - viaIteration(i, j)) < 1e-6, `P[${i}][${j}]`);
+  // 360 items: above the direct-decomposition size, so spectral clustering iterates.
+  const big = sphereClusters([150, 120, 90], 0.15, 43);
+  const result = clusterEmbeddings(big.points, { method: 'spectral' });
+  assert.equal(result.numClusters, 3);
+  assert.equal(adjustedRandIndex(result.labels, big.truth), 1);
 });
 
 test('tiny and invalid inputs', () => {
