@@ -14,8 +14,18 @@ declare module '@echogarden/espeak-ng-emscripten' {
     synthesize(text: string, callback: (samples: Int16Array, events: unknown[]) => unknown): void;
   }
   export interface ESpeakNGModule {
+    /** Constructing one initialises eSpeak (which seeds its random generator from the clock). */
     eSpeakNGWorker: new () => ESpeakNGWorker;
+    /** The engine's whole memory (a new view after it grows). */
+    readonly HEAPU8: Uint8Array;
   }
-  const createESpeakNGModule: (moduleArg?: Record<string, unknown>) => Promise<ESpeakNGModule>;
+  /** Emscripten module settings this package honours. */
+  export interface ESpeakNGModuleOptions {
+    print?: (text: string) => void;
+    printErr?: (text: string) => void;
+    /** The contents of espeak-ng.data, instead of reading the file next to the package. */
+    getPreloadedPackage?: (packageName: string, packageSize: number) => ArrayBuffer;
+  }
+  const createESpeakNGModule: (moduleArg?: ESpeakNGModuleOptions) => Promise<ESpeakNGModule>;
   export default createESpeakNGModule;
 }

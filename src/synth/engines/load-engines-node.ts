@@ -41,7 +41,14 @@ async function loadFlite(): Promise<SpeechEngine | undefined> {
 async function loadEspeak(): Promise<SpeechEngine | undefined> {
   const found = findPackage(ESPEAK_PACKAGE);
   if (!found) return undefined;
-  return loadEspeakEngine(found.version);
+  // Read once: every synthesis starts a fresh eSpeak instance, which would otherwise read it again.
+  const dataPath = join(found.dir, 'espeak-ng.data');
+  const data = await readFile(dataPath).catch((cause: unknown) => {
+    throw new VoxkitError('E_IO', `${dataPath}: cannot read eSpeak NG's data file (${(cause as NodeJS.ErrnoException)?.code ?? cause})`, { file: dataPath, cause });
+  });
+  // The runtime accepts only a whole ArrayBuffer; a small file read can sit inside a shared pool.
+  const dataPackage = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? (data.buffer as ArrayBuffer) : data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+  return loadEspeakEngine(found.version, dataPackage);
 }
 
 /** One engine if its package is installed (cached per thread). */
