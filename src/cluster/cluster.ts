@@ -43,9 +43,10 @@ export interface ClusterResult {
 }
 
 /**
- * Default AHC stop for speaker embeddings compared by cosine similarity. It depends on the model:
- * for the demo ResNetSE34L, same-speaker averages sit well above it and different-speaker ones near
- * 0. Calibrate on labelled data for another model.
+ * Default AHC stop, a cosine similarity. NOT calibrated: where same- and different-speaker scores
+ * lie depends on the model (the demo ResNetSE34L puts many different-speaker pairs above 0.8 and
+ * clusters new voices best near 0.8). Calibrate on labelled data (the EER threshold of `voxkit
+ * eval`) or give the number of clusters.
  */
 export const DEFAULT_AHC_THRESHOLD = 0.5;
 
