@@ -15,6 +15,7 @@ import * as z from 'zod';
 import { Document, parse as parseYaml, visit as visitYaml } from 'yaml';
 import { VoxkitError } from '../errors.js';
 import { MODEL_NAMES, resolveModelName, type ModelName } from '../models/registry.js';
+import { AUGMENT_TYPES, DEFAULT_SPEC_AUGMENT, DEFAULT_SPEED_FACTORS, type AugmentSettings, type AugmentType, type SpecAugmentSettings } from '../data/augment/augment.js';
 
 /** Bad settings or bad data, found before training starts; `problems` lists every one. */
 export class ConfigError extends VoxkitError {
@@ -158,6 +159,43 @@ export const EvalConfigSchema = z.strictObject({
   numTrials: positiveInt.default(2000),
 });
 
+const rangeOf = (n: z.ZodNumber) => z.tuple([n, n]).refine((r: [number, number]) => r[0] <= r[1], 'expected [low, high] with low ≤ high');
+
+/** WeSpeaker's spec_aug defaults. */
+export const SpecAugmentConfigSchema = z.strictObject({
+  probability: probability.default(DEFAULT_SPEC_AUGMENT.probability),
+  timeMasks: nonNegativeInt.default(DEFAULT_SPEC_AUGMENT.timeMasks),
+  maxTimeWidth: positiveInt.default(DEFAULT_SPEC_AUGMENT.maxTimeWidth),
+  freqMasks: nonNegativeInt.default(DEFAULT_SPEC_AUGMENT.freqMasks),
+  maxFreqWidth: positiveInt.default(DEFAULT_SPEC_AUGMENT.maxFreqWidth),
+});
+
+/** On-the-fly augmentation (voxceleb_trainer `--augment`, WeSpeaker speed perturbation and SpecAugment). */
+export const AugmentConfigSchema = z.strictObject({
+  /** One of `choices` per training crop (voxceleb_trainer `augment`). */
+  enabled: z.boolean().default(false),
+  /** `musan_split` folder from `voxkit prepare musan` (voxceleb_trainer `musan_path`). */
+  musan: z.string().min(1).optional(),
+  /** `rirs.txt` from `voxkit prepare rirs`, or an RIRS_NOISES folder (voxceleb_trainer `rir_path`). */
+  rirs: z.string().min(1).optional(),
+  /** Drawn uniformly per crop; default none + whatever the given sources allow (all five with both). */
+  choices: z.array(z.enum(AUGMENT_TYPES)).optional(),
+  /** SNR ranges in dB (voxceleb_trainer `noisesnr`). */
+  snr: z
+    .strictObject({
+      music: rangeOf(z.number()).default([5, 15]),
+      speech: rangeOf(z.number()).default([13, 20]),
+      noise: rangeOf(z.number()).default([0, 15]),
+    })
+    .prefault({}),
+  /** Speakers mixed into babble (voxceleb_trainer `numnoise.speech`). */
+  babble: rangeOf(positiveInt).default([3, 7]),
+  /** true = speeds 0.9/1.0/1.1 drawn per crop (WeSpeaker); or the list of factors. The speaker label is kept. */
+  speedPerturb: z.union([z.boolean(), z.array(z.number().min(0.5).max(2))]).default(false),
+  /** Time/frequency masks on log-mel features: true = WeSpeaker's defaults, or the settings. */
+  specAugment: z.union([z.boolean(), SpecAugmentConfigSchema]).default(false),
+});
+
 export const TrainConfigSchema = z.strictObject({
   data: DataConfigSchema.prefault({}),
   model: ModelConfigSchema.prefault({}),
@@ -166,6 +204,7 @@ export const TrainConfigSchema = z.strictObject({
   scheduler: SchedulerConfigSchema.prefault({}),
   train: TrainLoopConfigSchema.prefault({}),
   eval: EvalConfigSchema.prefault({}),
+  augment: AugmentConfigSchema.prefault({}),
   /** Folder holding run folders. */
   out: z.string().min(1).default('runs'),
   /** Name of this run's folder under `out` (default: date-time, model and loss). */
@@ -184,6 +223,12 @@ export interface TrainConfig extends ParsedTrainConfig {
   optimizer: ParsedTrainConfig['optimizer'] & { weightDecay: number };
   scheduler: ParsedTrainConfig['scheduler'] & { stepSize: number; stepUnit: 'epoch' | 'iteration' };
   eval: Omit<ParsedTrainConfig['eval'], 'scoring'> & { scoring: 'cosine' | 'mean-distance' };
+  /** Choices, speeds and SpecAugment resolved (empty lists / false = off). */
+  augment: Omit<ParsedTrainConfig['augment'], 'choices' | 'speedPerturb' | 'specAugment'> & {
+    choices: AugmentType[];
+    speedPerturb: number[];
+    specAugment: SpecAugmentSettings | false;
+  };
   runName: string;
 }
 
@@ -268,15 +313,15 @@ export const VOXCELEB_TRAINER_KEYS: Readonly<Record<string, string>> = Object.fr
   scheduler: 'scheduler.name',
   lr_decay: 'scheduler.lrDecay',
   save_path: 'out',
+  augment: 'augment.enabled',
+  musan_path: 'augment.musan',
+  rir_path: 'augment.rirs',
 });
 
 /** voxceleb_trainer keys voxkit accepts and ignores, with the reason (reported as warnings). */
 const IGNORED_VOXCELEB_KEYS: Readonly<Record<string, string>> = Object.freeze({
   nClasses: 'the number of classes comes from the training data',
   log_input: 'log-mel input is always on (as in every published config)',
-  augment: 'data augmentation (MUSAN/RIR) is not implemented',
-  musan_path: 'data augmentation is not implemented',
-  rir_path: 'data augmentation is not implemented',
   mixedprec: 'mixed precision is not available in TensorFlow.js',
   gpu: 'voxkit picks its backend with --backend',
   distributed: 'distributed training is not implemented',
@@ -347,7 +392,7 @@ export function mergeConfig(base: unknown, top: unknown): unknown {
 function translateVoxcelebKeys(file: unknown, warnings: string[]): unknown {
   if (!isPlainObject(file)) return file;
   const out: Record<string, unknown> = {};
-  const sections = new Set(['data', 'model', 'loss', 'optimizer', 'scheduler', 'train', 'eval', 'out', 'runName']);
+  const sections = new Set(['data', 'model', 'loss', 'optimizer', 'scheduler', 'train', 'eval', 'augment', 'out', 'runName']);
   for (const [key, value] of Object.entries(file)) {
     // `model`, `optimizer`, `scheduler` are both a section (object) and a voxceleb_trainer key (a name).
     if (sections.has(key) && (isPlainObject(value) || key === 'out' || key === 'runName')) {
@@ -429,6 +474,7 @@ export function resolveTrainConfig(parsed: ParsedTrainConfig, now: Date = new Da
   if (!parsed.data.trainList && !parsed.data.trainPath) {
     problems.push('data: no training data: set data.trainList (voxceleb_trainer list) or data.trainPath (a folder per speaker)');
   }
+  const augment = resolveAugmentConfig(parsed.augment, modelName, problems);
   const stepUnit = parsed.scheduler.stepUnit ?? (parsed.scheduler.name === 'warmup-cosine' ? 'iteration' : 'epoch');
   const scoring = parsed.eval.scoring === 'auto' ? (modelName === 'RTVC' || parsed.eval.numEval === 0 ? 'cosine' : 'mean-distance') : parsed.eval.scoring;
   return {
@@ -437,8 +483,49 @@ export function resolveTrainConfig(parsed: ParsedTrainConfig, now: Date = new Da
     optimizer: { ...parsed.optimizer, weightDecay: parsed.optimizer.weightDecay ?? (parsed.optimizer.name === 'adamw' ? 0.01 : 0) },
     scheduler: { ...parsed.scheduler, stepSize: parsed.scheduler.stepSize ?? parsed.eval.testInterval, stepUnit },
     eval: { ...parsed.eval, scoring },
+    augment,
     runName: parsed.runName ?? defaultRunName(parsed, now),
   };
+}
+
+/** Models whose front end ends in log-mel features (where SpecAugment applies). */
+const LOG_MEL_MODELS: readonly ModelName[] = ['ResNetSE34L', 'ResNetSE34V2', 'VGGVox'];
+
+/** Fills the augmentation choices, speeds and SpecAugment settings; checks they have what they need. */
+export function resolveAugmentConfig(parsed: ParsedTrainConfig['augment'], modelName: ModelName, problems: string[] = []): TrainConfig['augment'] {
+  const available: AugmentType[] = ['none', ...(parsed.rirs ? (['reverb'] as const) : []), ...(parsed.musan ? (['music', 'speech', 'noise'] as const) : [])];
+  let choices: AugmentType[] = [];
+  if (parsed.enabled) {
+    if (!parsed.musan && !parsed.rirs && !parsed.choices) {
+      problems.push('augment.enabled needs noise to draw from: set augment.musan (voxkit prepare musan) and/or augment.rirs (voxkit prepare rirs)');
+    }
+    choices = parsed.choices ?? available;
+    for (const choice of new Set(choices)) {
+      if (choice === 'reverb' && !parsed.rirs) problems.push('augment.choices: "reverb" needs augment.rirs (room impulse responses)');
+      if ((choice === 'music' || choice === 'speech' || choice === 'noise') && !parsed.musan) problems.push(`augment.choices: "${choice}" needs augment.musan (the MUSAN split)`);
+    }
+    if (choices.length === 0) problems.push('augment.choices: empty; list at least one of none, reverb, music, speech, noise');
+  }
+  const speedPerturb = parsed.speedPerturb === true ? [...DEFAULT_SPEED_FACTORS] : parsed.speedPerturb === false ? [] : [...parsed.speedPerturb];
+  const specAugment = parsed.specAugment === true ? { ...DEFAULT_SPEC_AUGMENT } : parsed.specAugment === false ? false : { ...parsed.specAugment };
+  if (specAugment && !LOG_MEL_MODELS.includes(modelName)) {
+    problems.push(`augment.specAugment masks log-mel features; ${modelName} takes ${modelName === 'RawNet3' ? 'the raw waveform' : 'linear mel features'} (use it with ResNetSE34L, ResNetSE34V2 or VGGVox)`);
+  }
+  return { ...parsed, choices, speedPerturb, specAugment };
+}
+
+/** The settings batch loaders apply, or undefined when augmentation is off. */
+export function augmentSettingsOf(config: Pick<TrainConfig, 'augment'>): AugmentSettings | undefined {
+  const a = config.augment;
+  const settings: AugmentSettings = {
+    choices: a.choices,
+    snrDb: { music: a.snr.music, speech: a.snr.speech, noise: a.snr.noise },
+    numNoises: { music: [1, 1], speech: a.babble, noise: [1, 1] },
+    speedFactors: a.speedPerturb,
+    specAugment: a.specAugment,
+  };
+  const active = a.choices.some((c) => c !== 'none') || a.speedPerturb.some((f) => f !== 1) || a.specAugment !== false;
+  return active ? settings : undefined;
 }
 
 export function hasValidationData(config: Pick<ParsedTrainConfig, 'data'>): boolean {
@@ -526,6 +613,8 @@ export function computationalConfig(config: TrainConfig): unknown {
     if (parent) delete parent[parts[parts.length - 1]];
   }
   delete copy.runName;
+  // Runs from before augmentation existed (and runs without it) keep their hash.
+  if (!augmentSettingsOf(config)) delete copy.augment;
   return copy;
 }
 

@@ -34,6 +34,9 @@ import {
 } from './config.js';
 import { RunFolder } from './run-folder-node.js';
 import { validationTrials, type ValidationSet } from './validation-node.js';
+import { checkNoiseSets } from '../data/augment/augment.js';
+import { readNoiseSets } from '../data/augment/noise-sets-node.js';
+import { augmentSettingsOf } from './config.js';
 
 export interface TrainingPlan {
   /** The config with derived values filled in (model options read off an --init-from checkpoint). */
@@ -216,6 +219,16 @@ export async function planTraining(config: TrainConfig, options: { skipInit?: bo
     }
   } catch (err) {
     problems.push(`validation: ${formatError(err)}`);
+  }
+
+  // Augmentation sources: readable and holding what the choices draw from.
+  const augment = augmentSettingsOf(config);
+  if (augment) {
+    try {
+      checkNoiseSets(augment, await readNoiseSets(config.augment));
+    } catch (err) {
+      problems.push(`augment: ${formatError(err)}`);
+    }
   }
 
   if (problems.length > 0 || !dataset) return { problems };

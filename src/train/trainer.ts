@@ -27,7 +27,7 @@ import { createScheduler, type Scheduler } from './scheduler.js';
 import { trainStep } from './step.js';
 import { TensorBoardWriter } from './tensorboard-node.js';
 import { CHECKPOINT_FORMAT_VERSION, encodeTrainingCheckpoint, type TrainingProgress } from './checkpoint-node.js';
-import { ConfigError, type TrainConfig } from './config.js';
+import { ConfigError, augmentSettingsOf, type TrainConfig } from './config.js';
 import { EarlyStopping } from './early-stopping.js';
 import type { CheckpointKind, StopReason, TrainEvent } from './events.js';
 import { ProgressReporter } from './progress.js';
@@ -184,12 +184,14 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
 
   // ---- Data: batches come from worker threads, in the sampler's order.
   const featureSpec = encoder.featureSpec();
+  const augmentSettings = augmentSettingsOf(config);
   const loader = new BatchLoader({
     featureSpec,
     crop: defaultCropFor(featureSpec, config.data.maxFrames),
     files: plan.dataset.utterances.map((u) => u.path),
     numWorkers: config.data.workers,
     prefetch: config.data.prefetch,
+    ...(augmentSettings ? { augment: { settings: augmentSettings, musan: config.augment.musan, rirs: config.augment.rirs } } : {}),
   });
   const validator = plan.validation
     ? new Validator(plan.validation, {
