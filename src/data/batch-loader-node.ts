@@ -13,8 +13,9 @@ import { VoxkitError, type VoxkitErrorCode } from '../errors.js';
 import type { FeatureBatch, FeatureSpec } from '../features/feature-spec.js';
 import { type CropSpec, checkAugmentationForSpec, checkCropForSpec } from './batch-features.js';
 import type { BatchJob, BatchJobResult } from './batch-worker-node.js';
-import { type ItemLoadSettings, loadBatchFeatures } from './load-items-node.js';
+import { type ItemLoadSettings, closeCachedSources, loadBatchFeatures } from './load-items-node.js';
 import type { SampledBatch } from './samplers.js';
+import type { CacheLocations } from './feature-cache-format.js';
 import type { AugmentLoadSettings } from './augment/noise-audio-node.js';
 
 export interface BatchLoaderOptions {
@@ -30,6 +31,8 @@ export interface BatchLoaderOptions {
   prefetch?: number;
   /** ffmpeg for non-WAV audio; default `ffmpeg` on the PATH. */
   ffmpegPath?: string;
+  /** Read sources from a feature cache (`locateCachedFiles(dir, files, featureSpec)`), not audio. */
+  featureCache?: CacheLocations;
   /** On-the-fly augmentation; each worker reads the noise lists and caches the noise audio itself. */
   augment?: AugmentLoadSettings;
 }
@@ -89,6 +92,7 @@ export class BatchLoader {
       spec: options.featureSpec,
       crop: options.crop,
       ...(options.ffmpegPath ? { ffmpegPath: options.ffmpegPath } : {}),
+      ...(options.featureCache ? { featureCache: options.featureCache } : {}),
       ...(options.augment ? { augment: options.augment } : {}),
     };
     this.files = options.files;
@@ -230,5 +234,6 @@ export class BatchLoader {
       return w.thread.terminate();
     });
     await Promise.allSettled(threads);
+    if (this.settings.featureCache) await closeCachedSources(this.settings.featureCache);
   }
 }
