@@ -8,6 +8,7 @@ import { decodeWav } from '../../src/audio/wav.js';
 import { main } from '../../src/cli/main.js';
 import { VoxkitError } from '../../src/errors.js';
 import { synthesizeCorpus, type SynthesizeCorpusOptions } from '../../src/synth/corpus-node.js';
+import { loadEngine } from '../../src/synth/engines/load-engines-node.js';
 
 let root: string;
 before(async () => {
@@ -50,6 +51,24 @@ test('same seed, same bytes — whether rendered in worker threads or not; anoth
   const c = await snapshot(other);
   const wavs = [...a.keys()].filter((k) => k.endsWith('.wav'));
   assert.ok(wavs.every((k) => !c.get(k)?.equals(a.get(k)!)), 'a different seed gives different audio');
+});
+
+test('eSpeak NG (optional): same seed, same bytes — in this thread and in worker threads, whatever order the utterances come in', async (t) => {
+  if (!(await loadEngine('espeak'))) {
+    t.skip('the optional package @echogarden/espeak-ng-emscripten is not installed');
+    return;
+  }
+  const options: Omit<SynthesizeCorpusOptions, 'outDir'> = { ...SMALL, engines: ['espeak'], seed: 7 };
+  const inline = join(root, 'espeak-inline');
+  const threaded = join(root, 'espeak-threaded');
+  await synthesizeCorpus({ ...options, outDir: inline, workers: 0 });
+  await synthesizeCorpus({ ...options, outDir: threaded, workers: 2 });
+  const a = await snapshot(inline);
+  const b = await snapshot(threaded);
+  const corpus = JSON.parse(a.get('corpus.json')!.toString('utf8'));
+  assert.deepEqual(corpus.engines.map((e: { name: string }) => e.name), ['espeak']);
+  assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort());
+  for (const [path, bytes] of a) assert.ok(bytes.equals(b.get(path)!), `${path} differs`);
 });
 
 test('layout and list formats (VoxCeleb / voxceleb_trainer)', async () => {
