@@ -169,3 +169,7 @@ export { symmetricEigenvalues } from './cluster/symmetric-eigenvalues.js';
 export { adjustedRandIndex, clusterPurity } from './cluster/metrics.js';
 export { clusterCollection, findCollectionFiles, formatGroupsTrainList, formatUncertain, clusterLabel, DEFAULT_MIN_CONFIDENCE, COLLECTION_FILES } from './cluster/collection-node.js';
 export type { ClusterCollectionOptions, CollectionReport, CollectionCluster, CollectionMember, CollectionFile, FoundFiles, SkippedFile } from './cluster/collection-node.js';
+
+// Kaldi-compatible fbank (torchaudio.compliance.kaldi.fbank; WeSpeaker / pyannote / sherpa-onnx front-end), browser-safe
+export { KaldiFbank, kaldiFbank, kaldiMelBanks, kaldiWindow, subtractColumnMeans, KALDI_FBANK_PRESETS } from './features/kaldi-fbank.js';
+export type { KaldiFbankOptions, KaldiFbankResult, KaldiWindowType } from './features/kaldi-fbank.js';

@@ -1,6 +1,15 @@
-/** Feature front-ends: FFT, windows, mel filterbanks, voxceleb_trainer log-mel and RTVC mel. */
+/** Feature front-ends: FFT, windows, mel filterbanks, voxceleb_trainer log-mel, RTVC mel and Kaldi fbank. */
 export { ComplexFft, RealFft, getRealFft } from './fft.js';
-export { periodicWindow, periodicHannWindow, periodicHammingWindow, periodicHannWindowFloat64, padWindowCentered } from './window.js';
+export {
+  periodicWindow,
+  periodicHannWindow,
+  periodicHammingWindow,
+  periodicHannWindowFloat64,
+  padWindowCentered,
+  symmetricHannWindow,
+  symmetricHammingWindow,
+  poveyWindow,
+} from './window.js';
 export {
   htkMelFilterbank,
   slaneyMelFilterbank,
@@ -33,3 +42,15 @@ export type {
 } from './voxceleb-logmel.js';
 export { rtvcMel, rtvcMelBasis, RTVC_MEL } from './rtvc-mel.js';
 export type { RtvcMelOptions, RtvcMelResult } from './rtvc-mel.js';
+export {
+  KaldiFbank,
+  kaldiFbank,
+  kaldiMelBanks,
+  kaldiWindow,
+  kaldiMelScale,
+  kaldiInverseMelScale,
+  subtractColumnMeans,
+  KALDI_FBANK_PRESETS,
+  KALDI_FBANK_EPSILON,
+} from './kaldi-fbank.js';
+export type { KaldiFbankOptions, KaldiFbankResult, KaldiWindowType, GaussianSource } from './kaldi-fbank.js';

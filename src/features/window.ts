@@ -10,13 +10,14 @@ import { VoxkitError } from '../errors.js';
 const f32 = Math.fround;
 
 /**
- * A generalised periodic cosine window α − β·cos(2πn/N) in torch's float32 arithmetic.
- * @returns [length] float32
+ * A generalised periodic cosine window α − β·cos(2πn/N) in torch's float32 arithmetic, N = `length`.
+ * `samples` = length + 1 gives the symmetric window of length + 1 samples (its last sample included).
+ * @returns [samples] float32
  */
-function torchPeriodicCosineWindow(length: number, alpha: number, beta: number): Float32Array {
+function torchPeriodicCosineWindow(length: number, alpha: number, beta: number, samples = length): Float32Array {
   checkLength(length);
-  const window = new Float32Array(length);
-  if (length === 1) {
+  const window = new Float32Array(samples);
+  if (length === 1 && samples === 1) {
     window[0] = 1;
     return window;
   }
@@ -24,7 +25,7 @@ function torchPeriodicCosineWindow(length: number, alpha: number, beta: number):
   const step = f32((Math.PI * 2) / length);
   const minusBeta = f32(-beta);
   const alpha32 = f32(alpha);
-  for (let n = 0; n < length; n++) {
+  for (let n = 0; n < samples; n++) {
     const cosine = f32(Math.cos(f32(n * step)));
     window[n] = f32(f32(cosine * minusBeta) + alpha32);
   }
@@ -51,6 +52,37 @@ export function periodicHannWindow(length: number): Float32Array {
  */
 export function periodicHammingWindow(length: number): Float32Array {
   return torchPeriodicCosineWindow(length, 0.54, 0.46);
+}
+
+/**
+ * `torch.hann_window(length, periodic=False)`: 0.5 − 0.5·cos(2πn/(length − 1)), float32 (Kaldi's
+ * "hanning" window).
+ * @returns [length]
+ */
+export function symmetricHannWindow(length: number): Float32Array {
+  checkLength(length);
+  return length === 1 ? new Float32Array([1]) : torchPeriodicCosineWindow(length - 1, 0.5, 0.5, length);
+}
+
+/**
+ * `torch.hamming_window(length, periodic=False)`: 0.54 − 0.46·cos(2πn/(length − 1)), float32
+ * (Kaldi's "hamming" window).
+ * @returns [length]
+ */
+export function symmetricHammingWindow(length: number): Float32Array {
+  checkLength(length);
+  return length === 1 ? new Float32Array([1]) : torchPeriodicCosineWindow(length - 1, 0.54, 0.46, length);
+}
+
+/**
+ * Kaldi's "povey" window, the symmetric Hann window raised to 0.85 (zero at both ends like Hann,
+ * but wider), as torchaudio.compliance.kaldi computes it in float32.
+ * @returns [length]
+ */
+export function poveyWindow(length: number): Float32Array {
+  const window = symmetricHannWindow(length);
+  for (let n = 0; n < length; n++) window[n] = f32(Math.pow(window[n], 0.85));
+  return window;
 }
 
 /** A torch periodic window by name ('hamming' | 'hann'), float32 [length]. */

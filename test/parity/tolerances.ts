@@ -131,9 +131,22 @@ export const TOL = {
   trainingLossAfterAdamStep: { rtol: 5e-3 } as Tolerance,
   /** Metrics (float64 throughout). */
   metric: { atol: 1e-12 } as Tolerance,
-  /** Kaldi fbank. */
+  /**
+   * Kaldi fbank log energies (FIXTURES.md §10's atol 5e-3). torch's float32 FFT errs relative to
+   * the frame's energy, so bands far below the frame's loudest one carry the reference's own noise:
+   * its float32 and float64 runs differ by up to 2.6e-3 (`f32_vs_f64_max_abs`). Measured on the
+   * seed-1 set: max |diff| 1.8e-3 (wespeaker), 3.9e-3 (sherpa_onnx, a −0.6 band beside a 23.4 one).
+   */
   kaldiFbank: { atol: 5e-3 } as Tolerance,
+  /**
+   * Kaldi fbank bands within KALDI_FBANK_LOUD_BAND_NATS of their frame's loudest band, where that
+   * noise is small: measured max |diff| 3.0e-5 on the seed-1 set.
+   */
+  kaldiFbankLoudBands: { atol: 2e-4 } as Tolerance,
 } as const;
+
+/** Log-energy distance below a frame's loudest band within which TOL.kaldiFbankLoudBands applies. */
+export const KALDI_FBANK_LOUD_BAND_NATS = 10;
 
 /**
  * Agreement of whole gradient tensors in the one-step training fixture (see TOL.trainingGrad):
