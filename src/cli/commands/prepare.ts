@@ -3,6 +3,7 @@ import { VoxkitError } from '../../errors.js';
 import { CORPUS_NAMES, getCorpusReader } from '../../data/corpora/registry.js';
 import { prepareCorpus, type PrepareCorpusOptions } from '../../data/prepare-node.js';
 import type { CliIO } from '../main.js';
+import { NOISE_PREPARE_TARGETS } from './prepare-noise.js';
 import { positiveInt, positiveNumber } from '../options.js';
 
 /** Everything `voxkit prepare` parses; a target reads the options it understands. */
@@ -80,7 +81,10 @@ function corpusTarget(name: string): PrepareTarget {
 }
 
 /** `voxkit prepare` targets by name; other kinds of data (noise, impulse responses) plug in here. */
-export const PREPARE_TARGETS: Record<string, PrepareTarget> = Object.fromEntries(CORPUS_NAMES.map((name) => [name, corpusTarget(name)]));
+export const PREPARE_TARGETS: Record<string, PrepareTarget> = {
+  ...Object.fromEntries(CORPUS_NAMES.map((name) => [name, corpusTarget(name)])),
+  ...NOISE_PREPARE_TARGETS,
+};
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

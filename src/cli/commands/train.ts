@@ -92,7 +92,21 @@ const FLAG_PATHS: ReadonlyArray<[flag: string, path: string]> = [
   ['numTrials', 'eval.numTrials'],
   ['out', 'out'],
   ['runName', 'runName'],
+  ['augment', 'augment.enabled'],
+  ['musan', 'augment.musan'],
+  ['rirs', 'augment.rirs'],
+  ['speedPerturb', 'augment.speedPerturb'],
+  ['specAugment', 'augment.specAugment'],
 ];
+
+/** `--speed-perturb` alone (0.9, 1.0, 1.1) or with its factors, e.g. 0.95,1,1.05. */
+function speedFactors(value: string): number[] {
+  const factors = value.split(',').map((v) => Number(v.trim()));
+  if (factors.length === 0 || factors.some((f) => !Number.isFinite(f) || f < 0.5 || f > 2)) {
+    throw new InvalidArgumentError('expected comma-separated speed factors between 0.5 and 2, e.g. 0.9,1,1.1');
+  }
+  return factors;
+}
 
 type TrainFlags = Record<string, unknown> & { config?: string; resume?: string; modelOption?: Record<string, unknown>; plain?: boolean };
 
@@ -160,6 +174,11 @@ export function registerTrain(program: Command, io: CliIO): void {
     .option('--log-every <n>', 'log every n steps', positiveInt)
     .option('--out <dir>', 'folder of run folders (save_path)')
     .option('--run-name <name>', 'name of the run folder')
+    .option('--augment', 'augment each training crop with one of none/reverb/music/babble/noise (voxceleb_trainer); needs --musan and/or --rirs')
+    .option('--musan <dir>', 'musan_split folder written by voxkit prepare musan')
+    .option('--rirs <path>', 'rirs.txt written by voxkit prepare rirs, or an RIRS_NOISES folder (small and medium rooms)')
+    .option('--speed-perturb [factors]', 'play each crop at a speed drawn from 0.9,1,1.1 (or the factors given); the speaker label is kept', speedFactors)
+    .option('--spec-augment', 'SpecAugment time and frequency masks on log-mel features (WeSpeaker defaults)')
     .option('--plain', 'plain log lines even on a terminal')
     .action(async (flags: TrainFlags, cmd: Command) => {
       const { backend } = cmd.optsWithGlobals<{ backend?: string }>();
