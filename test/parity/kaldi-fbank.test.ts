@@ -12,7 +12,7 @@ import { KALDI_FBANK_LOUD_BAND_NATS, TOL } from './tolerances.js';
 
 interface VariantSpec {
   params: Record<string, number | string | boolean>;
-  outputs: Record<string, { input: string; fbank: string; fbank_cmn: string; f32_vs_f64_max_abs: number }>;
+  outputs: Record<string, { input: string; fbank: string; fbank_cmn: string; f32_vs_f64_max_abs?: number }>;
 }
 
 const fx = fixtures();
@@ -97,7 +97,9 @@ for (const [variant, spec] of variants) {
           const expected = fx.f32(output[kind]);
           const result = new KaldiFbank({ ...options, subtractMean }).compute(wave);
           const label = `${variant} ${wav} ${kind}`;
-          const report = assertClose(result.data, expected.data, TOL.kaldiFbank, label, {
+          // The reference's own float32 noise (its distance to float64) comes on top of ours.
+          const tolerance = { atol: TOL.kaldiFbank.atol! + (output.f32_vs_f64_max_abs ?? 0) };
+          const report = assertClose(result.data, expected.data, tolerance, label, {
             actual: [result.frames, result.numFeatures],
             expected: expected.shape,
           });
@@ -106,7 +108,7 @@ for (const [variant, spec] of variants) {
           const key = `${variant} ${kind}`;
           observed.set(`${key} max |diff|`, Math.max(observed.get(`${key} max |diff|`) ?? 0, report.maxAbs));
           observed.set(`${key} loud bands max |diff|`, Math.max(observed.get(`${key} loud bands max |diff|`) ?? 0, loud));
-          observed.set(`${variant} reference f32 vs f64`, Math.max(observed.get(`${variant} reference f32 vs f64`) ?? 0, output.f32_vs_f64_max_abs));
+          observed.set(`${variant} reference f32 vs f64`, Math.max(observed.get(`${variant} reference f32 vs f64`) ?? 0, output.f32_vs_f64_max_abs ?? 0));
         });
       }
     }
