@@ -5,6 +5,7 @@ import { prepareCorpus, type PrepareCorpusOptions } from '../../data/prepare-nod
 import type { CliIO } from '../main.js';
 import { NOISE_PREPARE_TARGETS } from './prepare-noise.js';
 import { positiveInt, positiveNumber } from '../options.js';
+import { addSv2ttsOptions, runSv2ttsAfterPrepare } from './prepare-sv2tts.js';
 
 /** Everything `voxkit prepare` parses; a target reads the options it understands. */
 export interface PrepareCommandOptions {
@@ -76,6 +77,7 @@ function corpusTarget(name: string): PrepareTarget {
         const val = s.files.includes('val_list.txt') ? ` --val-list ${s.out}/val_list.txt` : '';
         io.stdout(`next        voxkit train --train-list ${s.out}/train_list.txt --train-path ${s.root}${val} --test-path ${s.root} …\n`);
       }
+      if (opts.sv2tts) await runSv2ttsAfterPrepare(result.summary, opts, io);
     },
   };
 }
@@ -112,7 +114,7 @@ function micName(value: string): 'mic1' | 'mic2' {
 }
 
 export function registerPrepare(program: Command, io: CliIO): void {
-  program
+  const command = program
     .command('prepare')
     .description('check a corpus in its published layout and write train/validation lists, trial lists, a summary and a problem list')
     .argument('<dataset>', `what the root holds: ${Object.keys(PREPARE_TARGETS).join(', ')}`)
@@ -134,10 +136,10 @@ export function registerPrepare(program: Command, io: CliIO): void {
     .option('--strict', 'stop with exit code 2 on any problem (problems.txt is still written)')
     .option('--convert', 'convert compressed recordings to 16 kHz mono WAV beside the originals (needs ffmpeg; converted files are skipped on reruns)')
     .option('--workers <n>', 'parallel ffprobe/ffmpeg processes (default 4 / one per core)', positiveInt)
-    .option('--json', 'print the summary as JSON')
-    .action(async (dataset: string, opts: PrepareCommandOptions) => {
-      const target = PREPARE_TARGETS[dataset.toLowerCase()];
-      if (!target) throw new VoxkitError('E_USAGE', `unknown dataset "${dataset}"; valid names: ${Object.keys(PREPARE_TARGETS).join(', ')}`);
-      await target.run(opts, io);
-    });
+    .option('--json', 'print the summary as JSON');
+  addSv2ttsOptions(command).action(async (dataset: string, opts: PrepareCommandOptions) => {
+    const target = PREPARE_TARGETS[dataset.toLowerCase()];
+    if (!target) throw new VoxkitError('E_USAGE', `unknown dataset "${dataset}"; valid names: ${Object.keys(PREPARE_TARGETS).join(', ')}`);
+    await target.run(opts, io);
+  });
 }
