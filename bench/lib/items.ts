@@ -204,6 +204,18 @@ export const BENCH_ITEMS: readonly BenchItem[] = [
       return { parameters: 0, call: () => void encoder.melFrames(inputs.longWave), dispose: () => encoder.dispose() };
     },
   },
+  {
+    name: 'kaldi-fbank80',
+    group: 'frontend',
+    label: 'Kaldi fbank, 80 bins + CMN (WeSpeaker; torchaudio.compliance.kaldi)',
+    input: '10 s wave',
+    audioSeconds: 10,
+    prepare: async (inputs) => {
+      const { KaldiFbank, KALDI_FBANK_PRESETS } = await import('../../src/features/kaldi-fbank.js');
+      const frontEnd = new KaldiFbank({ ...KALDI_FBANK_PRESETS.wespeaker, subtractMean: true });
+      return { parameters: 0, call: () => void frontEnd.compute(inputs.longWave), dispose: () => {} };
+    },
+  },
 ];
 
 /** Items selected by `--only` substrings (all when empty). */

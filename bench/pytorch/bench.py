@@ -17,6 +17,7 @@ import traceback
 
 import numpy as np
 import torch
+import torchaudio.compliance.kaldi
 
 sys.dont_write_bytecode = True  # keep bench/pytorch free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,6 +38,15 @@ SAMPLE_RATE_HZ = models.SAMPLE_RATE_HZ
 
 def count_parameters(module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def kaldi_fbank_wespeaker(wave):
+    """WeSpeaker's front-end: torchaudio's Kaldi fbank on int16-scale samples, then per-utterance CMN."""
+    feats = torchaudio.compliance.kaldi.fbank(
+        wave * 32768.0, num_mel_bins=80, frame_length=25, frame_shift=10, dither=0.0,
+        sample_frequency=SAMPLE_RATE_HZ, window_type="hamming", use_energy=False,
+    )
+    return feats - feats.mean(dim=0)
 
 
 def build_item(name: str, wave: np.ndarray, frames: np.ndarray):
@@ -66,6 +76,7 @@ def build_item(name: str, wave: np.ndarray, frames: np.ndarray):
         "logmel40": lambda: (models.VoxcelebLogMel(40, "hamming"), long_wave.unsqueeze(0)),
         "logmel64-preemph": lambda: (models.VoxcelebLogMel(64, "hamming", pre_emphasis=True), long_wave.unsqueeze(0)),
         "rtvc-mel": lambda: (models.RtvcMel(), long_wave),
+        "kaldi-fbank80": lambda: (kaldi_fbank_wespeaker, long_wave.unsqueeze(0)),
     }
     if name in frontends:
         frontend, inputs = frontends[name]()

@@ -338,7 +338,11 @@ export class KaldiFbank {
 
     for (let t = 0; t < frames; t++) {
       const start = t * this.windowShift + firstOffset;
-      for (let j = 0; j < size; j++) frame[j] = f32(wave[mirrorIndex(start + j, n)] * scale);
+      if (start >= 0 && start + size <= n) {
+        for (let j = 0; j < size; j++) frame[j] = f32(wave[start + j] * scale);
+      } else {
+        for (let j = 0; j < size; j++) frame[j] = f32(wave[mirrorIndex(start + j, n)] * scale);
+      }
       if (o.dither > 0) {
         const random = this.random!;
         for (let j = 0; j < size; j++) frame[j] = f32(frame[j] + f32(f32(random.normal()) * f32(o.dither)));
