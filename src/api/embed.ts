@@ -8,7 +8,8 @@ import { evalCrops } from '../audio/eval-crops.js';
 import { preprocessWav } from '../audio/rtvc-preprocess.js';
 import type { SpeakerEncoder } from '../models/encoder.js';
 import type { EmbeddingStrategy } from '../models/registry.js';
-import { embedUtterance, type PartialUtteranceEncoder, type SliceRange } from '../models/partial-utterances.js';
+import { embedUtteranceAsync, type PartialUtteranceEncoder, type SliceRange } from '../models/partial-utterances.js';
+import type { MelFrames } from '../models/rtvc-encoder.js';
 
 export interface EmbedOptions {
   /**
@@ -59,6 +60,67 @@ export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
   return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
 }
 
+/**
+ * An inference engine for an encoder's network: what `embedWaveform` needs, implemented by the
+ * tfjs encoders (`tfjsEngine`) and by ONNX Runtime sessions (src/engine/ort-node.ts). Front ends
+ * (and RTVC's partial-utterance logic) stay in TypeScript, shared by every engine.
+ */
+export interface EmbeddingEngine {
+  /** Which runtime runs the network ('tfjs', 'ort'). */
+  readonly engine: string;
+  readonly architecture: string;
+  readonly sampleRateHz: number;
+  readonly embeddingDim: number;
+  /** Embeddings, one row per waveform, of equal-length waveforms (voxceleb models, RawNet3). */
+  embedWaves(waves: readonly Float32Array[]): Promise<Float32Array[]>;
+  /** RTVC: mel frames of one waveform. */
+  melFrames?(wave: Float32Array): MelFrames;
+  /** RTVC: embeddings [batch · dim] (row-major) of frames [batch, frames, numMels]. */
+  embedFrames?(data: Float32Array, shape: [number, number, number]): Promise<Float32Array>;
+  /** Frees the engine's resources (sessions; a tfjs engine leaves its encoder to its owner). */
+  dispose(): void;
+}
+
+export function isEmbeddingEngine(x: SpeakerEncoder | EmbeddingEngine): x is EmbeddingEngine {
+  return typeof (x as Partial<EmbeddingEngine>).embedWaves === 'function';
+}
+
+/** A tfjs encoder as an EmbeddingEngine (the encoder stays owned by the caller). */
+export function tfjsEngine(encoder: SpeakerEncoder): EmbeddingEngine {
+  const engine: EmbeddingEngine = {
+    engine: 'tfjs',
+    architecture: encoder.architecture,
+    sampleRateHz: encoder.sampleRateHz,
+    embeddingDim: encoder.embeddingDim,
+    embedWaves: async (waves) => {
+      const out = encoder.embed(waves);
+      try {
+        return rows(out);
+      } finally {
+        out.dispose();
+      }
+    },
+    dispose: () => undefined,
+  };
+  if (isPartialUtteranceEncoder(encoder)) {
+    engine.melFrames = (wave) => encoder.melFrames(wave);
+    engine.embedFrames = async (data, shape) => {
+      const frames = tf.tensor3d(data, shape);
+      try {
+        const out = encoder.forward(frames);
+        try {
+          return (out.dataSync() as Float32Array).slice();
+        } finally {
+          out.dispose();
+        }
+      } finally {
+        frames.dispose();
+      }
+    };
+  }
+  return engine;
+}
+
 function isPartialUtteranceEncoder(e: SpeakerEncoder): e is SpeakerEncoder & PartialUtteranceEncoder {
   return typeof (e as Partial<PartialUtteranceEncoder>).melFrames === 'function';
 }
@@ -71,29 +133,36 @@ function rows(t: tf.Tensor2D): Float32Array[] {
 
 /**
  * Embeds one mono waveform at `encoder.sampleRateHz`.
+ * @param encoder a tfjs encoder or any EmbeddingEngine (e.g. an ONNX Runtime session)
  * @param strategy how the registry says this encoder turns recordings into embeddings
  */
 export async function embedWaveform(
-  encoder: SpeakerEncoder,
+  encoder: SpeakerEncoder | EmbeddingEngine,
   strategy: EmbeddingStrategy,
   wave: Float32Array,
   options: EmbedOptions = {},
 ): Promise<EmbeddingResult> {
+  return embedWithEngine(isEmbeddingEngine(encoder) ? encoder : tfjsEngine(encoder), strategy, wave, options);
+}
+
+/** `embedWaveform` through an EmbeddingEngine: the same checks, crops and partials. */
+async function embedWithEngine(engine: EmbeddingEngine, strategy: EmbeddingStrategy, wave: Float32Array, options: EmbedOptions): Promise<EmbeddingResult> {
   const { file } = options;
   if (strategy === 'feature-frames') {
     throw new VoxkitError(
       'E_USAGE',
-      `${encoder.architecture} takes precomputed feature frames, not audio (use its forward() on [batch, frames, features] from the library)`,
+      `${engine.architecture} takes precomputed feature frames, not audio (use its forward() on [batch, frames, features] from the library)`,
       { file },
     );
   }
   if (strategy === 'rtvc-partials') {
-    const wav = await preprocessWav(wave, encoder.sampleRateHz);
+    const wav = await preprocessWav(wave, engine.sampleRateHz);
     if (wav.length === 0) throw new VoxkitError('E_DATA', 'no speech found (the whole recording was trimmed as silence)', { file });
-    if (!isPartialUtteranceEncoder(encoder)) {
-      throw new VoxkitError('E_USAGE', `${encoder.architecture} cannot embed partial utterances (it has no mel front-end)`, { file });
+    const { melFrames, embedFrames } = engine;
+    if (!melFrames || !embedFrames) {
+      throw new VoxkitError('E_USAGE', `${engine.architecture} cannot embed partial utterances (it has no mel front-end)`, { file });
     }
-    const result = embedUtterance(encoder, wav, { usingPartials: options.usingPartials });
+    const result = await embedUtteranceAsync({ melFrames, embedFrames }, wav, { usingPartials: options.usingPartials });
     return {
       embedding: result.embedding,
       partials: result.partialEmbeddings.length ? { embeddings: result.partialEmbeddings, waveSlices: result.waveSlices } : undefined,
@@ -104,24 +173,14 @@ export async function embedWaveform(
   }
   if (options.crops !== undefined && options.crops > 0) {
     const crops = evalCrops(wave, { numCrops: options.crops, cropFrames: options.cropFrames ?? 400 });
-    const out = encoder.embed(crops);
-    try {
-      const cropEmbeddings = rows(out);
-      const dim = cropEmbeddings[0].length;
-      const mean = new Float32Array(dim);
-      for (const c of cropEmbeddings) {
-        const n = l2Normalize(c);
-        for (let i = 0; i < dim; i++) mean[i] += n[i] / cropEmbeddings.length;
-      }
-      return { embedding: l2Normalize(mean), crops: cropEmbeddings };
-    } finally {
-      out.dispose();
+    const cropEmbeddings = await engine.embedWaves(crops);
+    const dim = cropEmbeddings[0].length;
+    const mean = new Float32Array(dim);
+    for (const c of cropEmbeddings) {
+      const n = l2Normalize(c);
+      for (let i = 0; i < dim; i++) mean[i] += n[i] / cropEmbeddings.length;
     }
+    return { embedding: l2Normalize(mean), crops: cropEmbeddings };
   }
-  const out = encoder.embed([wave]);
-  try {
-    return { embedding: rows(out)[0] };
-  } finally {
-    out.dispose();
-  }
+  return { embedding: (await engine.embedWaves([wave]))[0] };
 }

@@ -5,7 +5,7 @@ import { loadCheckpointFile } from '../io/load-checkpoint-node.js';
 import type { ModelCheckpoint } from '../io/checkpoint-layout.js';
 import type { SpeakerEncoder } from '../models/encoder.js';
 import { MODEL_NAMES, MODEL_REGISTRY, resolveModelName, type ModelName, type ModelSpec } from '../models/registry.js';
-import { embedWaveform, type EmbedOptions, type EmbeddingResult } from './embed.js';
+import { embedWaveform, type EmbedOptions, type EmbeddingEngine, type EmbeddingResult } from './embed.js';
 
 export interface LoadedEncoder {
   readonly file: string;
@@ -13,11 +13,25 @@ export interface LoadedEncoder {
   readonly spec: ModelSpec;
   readonly encoder: SpeakerEncoder;
   readonly checkpoint: ModelCheckpoint;
+  /** The engine `embedFile` runs (absent: the tfjs encoder itself). */
+  readonly engine?: EmbeddingEngine;
 }
+
+/** Which runtime runs the network: ONNX Runtime, TensorFlow.js, or ONNX Runtime when it loads. */
+export type EngineChoice = 'ort' | 'tfjs' | 'auto';
+export const ENGINE_CHOICES: readonly EngineChoice[] = ['auto', 'ort', 'tfjs'];
 
 export interface LoadEncoderOptions {
   /** Architecture name or alias; detected from the checkpoint when omitted. */
   model?: string;
+  /**
+   * Inference engine (default 'tfjs'). 'ort' exports the network to ONNX in memory and runs it in
+   * onnxruntime-node (an error when that is not installed); 'auto' uses ONNX Runtime when it loads
+   * and the architecture embeds audio, tfjs otherwise.
+   */
+  engine?: EngineChoice;
+  /** ONNX Runtime intra-op threads (default: VOXKIT_ORT_THREADS or the available cores). */
+  threads?: number;
 }
 
 /**
@@ -46,11 +60,33 @@ export async function loadEncoder(file: string, options: LoadEncoderOptions = {}
     throw err;
   }
   encoder.eval();
-  return { file, name, spec, encoder, checkpoint };
+  let engine: EmbeddingEngine | undefined;
+  try {
+    engine = await createEngine(encoder, spec, options);
+  } catch (err) {
+    encoder.dispose();
+    throw err;
+  }
+  return { file, name, spec, encoder, checkpoint, engine };
+}
+
+async function createEngine(encoder: SpeakerEncoder, spec: ModelSpec, options: LoadEncoderOptions): Promise<EmbeddingEngine | undefined> {
+  const choice = options.engine ?? 'tfjs';
+  if (choice === 'tfjs') return undefined;
+  // Loaded lazily: the native library is only mapped when ONNX Runtime is asked for.
+  const { OrtEngine, loadOnnxRuntime } = await import('../engine/ort-node.js');
+  if (choice === 'auto' && (spec.strategy === 'feature-frames' || !(await loadOnnxRuntime()))) return undefined;
+  return OrtEngine.create(encoder, { threads: options.threads });
+}
+
+/** Frees a loaded encoder and its engine. */
+export function disposeLoadedEncoder(loaded: LoadedEncoder): void {
+  loaded.engine?.dispose();
+  loaded.encoder.dispose();
 }
 
 /** Loads an audio file at the encoder's sample rate and embeds it. */
 export async function embedFile(loaded: LoadedEncoder, audioPath: string, options: EmbedOptions = {}): Promise<EmbeddingResult> {
   const audio = await loadAudio(audioPath, { sampleRateHz: loaded.encoder.sampleRateHz });
-  return embedWaveform(loaded.encoder, loaded.spec.strategy, audio.samples, { ...options, file: audioPath });
+  return embedWaveform(loaded.engine ?? loaded.encoder, loaded.spec.strategy, audio.samples, { ...options, file: audioPath });
 }

@@ -124,13 +124,42 @@ export function embedUtterance(
   wave: Float32Array,
   options: EmbedUtteranceOptions = {},
 ): UtteranceEmbedding {
+  const plan = planPartialBatch(encoder, wave, options);
+  return combinePartials(plan, embedFrameBatch(encoder, plan.data, plan.shape));
+}
+
+/** What `embedUtteranceAsync` needs: mel frames and an (asynchronous) batch embedder, e.g. an ONNX Runtime session. */
+export interface AsyncPartialUtteranceEncoder {
+  melFrames(wave: Float32Array): MelFrames;
+  /** Embeddings [batch · dim] (row-major) of frames [batch, frames, numMels]. */
+  embedFrames(data: Float32Array, shape: [number, number, number]): Promise<Float32Array>;
+}
+
+/** `embedUtterance` with an asynchronous embedder: the same slicing, batch and averaging. */
+export async function embedUtteranceAsync(
+  encoder: AsyncPartialUtteranceEncoder,
+  wave: Float32Array,
+  options: EmbedUtteranceOptions = {},
+): Promise<UtteranceEmbedding> {
+  const plan = planPartialBatch(encoder, wave, options);
+  return combinePartials(plan, await encoder.embedFrames(plan.data, plan.shape));
+}
+
+/** The frame batch `embed_utterance` feeds the network, and how to read its output back. */
+interface PartialBatch {
+  data: Float32Array;
+  shape: [number, number, number];
+  /** Absent when embedding the whole utterance in one pass. */
+  slices?: PartialSlices;
+}
+
+function planPartialBatch(encoder: { melFrames(wave: Float32Array): MelFrames }, wave: Float32Array, options: EmbedUtteranceOptions): PartialBatch {
   if (options.usingPartials === false) {
     const mel = encoder.melFrames(wave);
-    const embedding = embedFrameBatch(encoder, mel.data, [1, mel.frames, mel.numMels]);
-    return { embedding, partialEmbeddings: [], waveSlices: [], melSlices: [] };
+    return { data: mel.data, shape: [1, mel.frames, mel.numMels] };
   }
-
-  const { waveSlices, melSlices } = computePartialSlices(wave.length, options);
+  const slices = computePartialSlices(wave.length, options);
+  const { waveSlices, melSlices } = slices;
   const paddedLength = waveSlices[waveSlices.length - 1][1];
   let padded = wave;
   if (paddedLength > wave.length) {
@@ -146,7 +175,12 @@ export function embedUtterance(
   const rowSize = partialFrames * mel.numMels;
   const batch = new Float32Array(melSlices.length * rowSize);
   melSlices.forEach(([start], i) => batch.set(mel.data.subarray(start * mel.numMels, start * mel.numMels + rowSize), i * rowSize));
-  const flat = embedFrameBatch(encoder, batch, [melSlices.length, partialFrames, mel.numMels]);
+  return { data: batch, shape: [melSlices.length, partialFrames, mel.numMels], slices };
+}
+
+function combinePartials(plan: PartialBatch, flat: Float32Array): UtteranceEmbedding {
+  if (!plan.slices) return { embedding: flat.slice(), partialEmbeddings: [], waveSlices: [], melSlices: [] };
+  const { waveSlices, melSlices } = plan.slices;
   const dim = flat.length / melSlices.length;
   const partialEmbeddings = melSlices.map((_, i) => flat.slice(i * dim, (i + 1) * dim));
   return { embedding: normalizedMean(partialEmbeddings), partialEmbeddings, waveSlices, melSlices };

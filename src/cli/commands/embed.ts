@@ -1,13 +1,14 @@
 import { Option, type Command } from 'commander';
 import { VoxkitError, formatError } from '../../errors.js';
-import { embedFile, loadEncoder } from '../../api/load-encoder-node.js';
+import { disposeLoadedEncoder, embedFile, loadEncoder } from '../../api/load-encoder-node.js';
 import type { EmbeddingResult } from '../../api/embed.js';
 import { encodeNpy } from '../../io/npy.js';
 import { writeFileAtomic } from '../../io/atomic-write-node.js';
 import { PartialFailure, type CliIO } from '../main.js';
 import { positiveInt, prepareBackend } from '../options.js';
+import { addEngineOptions, type EngineCliOptions } from './engine-options.js';
 
-interface EmbedCliOptions {
+interface EmbedCliOptions extends EngineCliOptions {
   weights: string;
   model?: string;
   format: 'json' | 'npy';
@@ -21,7 +22,7 @@ interface EmbedCliOptions {
 const f32 = (x: number) => Number(Math.fround(x).toPrecision(9));
 
 export function registerEmbed(program: Command, io: CliIO): void {
-  program
+  const command = program
     .command('embed')
     .description('embed audio files with a checkpoint (architecture detected from the weights)')
     .argument('<audio...>', 'audio files (WAV natively; other formats through ffmpeg)')
@@ -31,11 +32,12 @@ export function registerEmbed(program: Command, io: CliIO): void {
     .option('-o, --out <path>', 'write here instead of standard output (required for npy)')
     .option('--crops <n>', 'voxceleb models: embed N evenly spaced crops, as voxceleb_trainer evaluates', positiveInt)
     .option('--crop-frames <frames>', 'frames per crop (frames·160 + 240 samples)', positiveInt, 400)
-    .option('--no-partials', 'RTVC: embed the whole utterance in one pass instead of 1.6 s partials')
+    .option('--no-partials', 'RTVC: embed the whole utterance in one pass instead of 1.6 s partials');
+  addEngineOptions(command)
     .action(async (audio: string[], opts: EmbedCliOptions, cmd: Command) => {
       await prepareBackend(cmd);
       if (opts.format === 'npy' && !opts.out) throw new VoxkitError('E_USAGE', '--format npy needs --out FILE');
-      const loaded = await loadEncoder(opts.weights, { model: opts.model });
+      const loaded = await loadEncoder(opts.weights, { model: opts.model, engine: opts.engine, threads: opts.threads });
       const results: Array<{ file: string; result: EmbeddingResult }> = [];
       let failures = 0;
       try {
@@ -54,7 +56,7 @@ export function registerEmbed(program: Command, io: CliIO): void {
           }
         }
       } finally {
-        loaded.encoder.dispose();
+        disposeLoadedEncoder(loaded);
       }
       if (results.length > 0) await writeResults(results, opts, io);
       if (failures > 0) {
