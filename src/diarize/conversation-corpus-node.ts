@@ -23,13 +23,21 @@ export async function loadCorpusUtterances(corpusDir: string, options: CorpusUtt
     throw new VoxkitError('E_IO', `cannot read ${listPath} (is ${corpusDir} a voxkit synth corpus?)`, { file: listPath, cause });
   }
   const wanted = options.speakers ? new Set(options.speakers) : undefined;
+  // speakers.json names each speaker's base voice: speakers built on the same one sound alike.
+  const voices = new Map<string, string>();
+  try {
+    const described = JSON.parse(await readFile(join(corpusDir, 'speakers.json'), 'utf8')) as { speakers?: Array<{ id: string; engine?: string; voice?: string }> };
+    for (const s of described.speakers ?? []) if (s.voice) voices.set(s.id, `${s.engine ?? ''}/${s.voice}`);
+  } catch {
+    // Without speakers.json every speaker is its own group.
+  }
   const out: ConversationUtterance[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     const { path, speaker } = JSON.parse(line) as { path: string; speaker: string };
     if (wanted && !wanted.has(speaker)) continue;
     const audio = await loadAudio(join(corpusDir, 'wav', path), { sampleRateHz: options.sampleRateHz ?? 16000 });
-    out.push({ samples: audio.samples, speaker, id: path });
+    out.push({ samples: audio.samples, speaker, id: path, group: voices.get(speaker) });
   }
   return out;
 }

@@ -13,6 +13,8 @@ export interface ConversationUtterance {
   speaker: string;
   /** For the turn list (e.g. the file path). */
   id?: string;
+  /** A family of similar voices (e.g. the synthesizer's base voice), for `distinctGroups`. */
+  group?: string;
 }
 
 export interface ConversationOptions {
@@ -21,6 +23,8 @@ export interface ConversationOptions {
   turns: number;
   /** How many speakers of the pool take part; default all of them. */
   speakers?: number;
+  /** Pick participants from different `group`s only (e.g. no two speakers built on the same base voice). */
+  distinctGroups?: boolean;
   sampleRateHz: number;
   /** Pause between turns drawn uniformly from [min, max] seconds. Default [0.3, 1.0]. */
   pauseSec?: readonly [number, number];
@@ -120,7 +124,14 @@ export function assembleConversation(utterances: readonly ConversationUtterance[
   if (!Number.isInteger(options.turns) || options.turns < speakerCount) {
     throw new VoxkitError('E_USAGE', `need at least one turn per speaker (${speakerCount}), got ${options.turns} turns`);
   }
-  const chosen = rng.shuffle([...pool]).slice(0, speakerCount);
+  let chosen = rng.shuffle([...pool]);
+  if (options.distinctGroups) {
+    const groupOf = new Map(utterances.map((u) => [u.speaker, u.group ?? u.speaker]));
+    const seen = new Set<string>();
+    chosen = chosen.filter((speaker) => !seen.has(groupOf.get(speaker)!) && seen.add(groupOf.get(speaker)!));
+    if (chosen.length < speakerCount) throw new VoxkitError('E_USAGE', `only ${chosen.length} distinct voice groups for ${speakerCount} speakers`);
+  }
+  chosen = chosen.slice(0, speakerCount);
 
   const order: string[] = rng.shuffle([...chosen]);
   while (order.length < options.turns) {

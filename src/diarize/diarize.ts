@@ -6,7 +6,7 @@
  */
 import { VoxkitError } from '../errors.js';
 import { embedWaveform, l2Normalize } from '../api/embed.js';
-import { clusterEmbeddings, type ClusterMethod } from '../cluster/cluster.js';
+import { clusterEmbeddings, type ClusterMethod, type ClusterOptions, type ClusterResult } from '../cluster/cluster.js';
 import type { SpeakerEncoder } from '../models/encoder.js';
 import type { EmbeddingStrategy } from '../models/registry.js';
 import { detectSpeechRegions, totalDuration, type SpeechActivityOptions, type SpeechRegion } from './speech-activity.js';
@@ -23,10 +23,21 @@ export interface DiarizeOptions extends SpeechActivityOptions, WindowOptions, Se
   /** Default 'ahc' (measured better than 'spectral' on 1.5 s windows; see docs/diarize.md). */
   method?: ClusterMethod;
   /**
+   * AHC, automatic count: 'silhouette' cuts the dendrogram at the count (within the bounds) whose
+   * clusters are best separated (mean silhouette on cosine distance); 'threshold' stops merging at
+   * `threshold`. Default 'silhouette'.
+   */
+  countBy?: 'silhouette' | 'threshold';
+  /**
    * AHC: stop merging below this average cosine similarity between the (centred, smoothed) window
    * embeddings. Default DEFAULT_DIARIZE_THRESHOLD.
    */
   threshold?: number;
+  /**
+   * Clusters holding fewer than this share of the windows are dissolved into their nearest
+   * cluster (a few stray windows are not a speaker). Default 0.1; 0 keeps every cluster.
+   */
+  minClusterShare?: number;
   /** Segments whose confidence is below this are flagged `review`. Default 0.5. */
   minConfidence?: number;
   /** Windows per forward pass. Default 32. */
@@ -36,7 +47,7 @@ export interface DiarizeOptions extends SpeechActivityOptions, WindowOptions, Se
   /**
    * Average each window's embedding with this many neighbours on each side within its speech
    * region before clustering (more evidence per decision; blurs only next to a speaker change).
-   * Default 1.
+   * Default 2 (with 0.75 s hops: about 4.5 s of speech behind each decision).
    */
   smoothWindows?: number;
   /**
@@ -91,7 +102,8 @@ export const DEFAULT_DIARIZE_METHOD: ClusterMethod = 'ahc';
  * was chosen on assembled conversations of speakers the demo encoder never heard (docs/diarize.md).
  */
 export const DEFAULT_DIARIZE_THRESHOLD = 0.2;
-export const DEFAULT_SMOOTH_WINDOWS = 1;
+export const DEFAULT_SMOOTH_WINDOWS = 2;
+export const DEFAULT_MIN_CLUSTER_SHARE = 0.1;
 
 /** Shortest window the frame-based encoders can embed (one 25 ms analysis frame). */
 const MIN_WINDOW_SAMPLES = 400;
@@ -198,10 +210,17 @@ export async function diarizeWaveform(
   const maxSpeakers = Math.min(n, options.maxSpeakers ?? DEFAULT_MAX_SPEAKERS);
   const minSpeakers = Math.min(maxSpeakers, options.minSpeakers ?? 1);
   const numClusters = options.numSpeakers === undefined ? undefined : Math.min(n, options.numSpeakers);
+  const bySilhouette = method === 'ahc' && numClusters === undefined && options.threshold === undefined && (options.countBy ?? 'silhouette') === 'silhouette';
+  const clusterOptions = { method, numClusters, minClusters: minSpeakers, maxClusters: maxSpeakers, threshold: options.threshold ?? DEFAULT_DIARIZE_THRESHOLD, seed: options.seed ?? 0 };
   const clustering =
     n === 1
       ? { labels: Int32Array.of(0), confidence: Float64Array.of(0) }
-      : clusterEmbeddings(clusterInput, { method, numClusters, minClusters: minSpeakers, maxClusters: maxSpeakers, threshold: options.threshold ?? DEFAULT_DIARIZE_THRESHOLD, seed: options.seed ?? 0 });
+      : bySilhouette
+        ? bestSilhouetteClustering(clusterInput, clusterOptions)
+        : clusterEmbeddings(clusterInput, clusterOptions);
+
+  const minShare = options.minClusterShare ?? DEFAULT_MIN_CLUSTER_SHARE;
+  if (numClusters === undefined && minShare > 0) dissolveSmallClusters(clusterInput, clustering.labels, Math.ceil(minShare * n));
 
   // Renumber clusters by first appearance so spk1 is whoever speaks first.
   const order = new Map<number, number>();
@@ -237,6 +256,78 @@ export function centerEmbeddings(embeddings: readonly Float32Array[]): Float32Ar
   const mean = new Float32Array(dim);
   for (const e of embeddings) for (let d = 0; d < dim; d++) mean[d] += e[d] / embeddings.length;
   return embeddings.map((e) => l2Normalize(e.map((x, d) => x - mean[d])));
+}
+
+/**
+ * Moves the members of clusters smaller than `minSize` to the nearest remaining centroid (in place).
+ * The largest cluster always stays.
+ */
+export function dissolveSmallClusters(embeddings: readonly Float32Array[], labels: Int32Array, minSize: number): void {
+  const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
+  const sizes = new Int32Array(k);
+  for (const l of labels) sizes[l]++;
+  const largest = sizes.indexOf(Math.max(...sizes));
+  const keep = Array.from({ length: k }, (_, c) => c === largest || sizes[c] >= minSize);
+  if (keep.every(Boolean)) return;
+  const centroids = Array.from({ length: k }, (_, c) => (keep[c] ? meanDirection(embeddings.filter((_, i) => labels[i] === c)) : undefined));
+  labels.forEach((label, i) => {
+    if (keep[label]) return;
+    let best = largest;
+    let bestScore = -Infinity;
+    centroids.forEach((centroid, c) => {
+      if (!centroid) return;
+      let dot = 0;
+      for (let d = 0; d < centroid.length; d++) dot += centroid[d] * embeddings[i][d];
+      if (dot > bestScore) {
+        bestScore = dot;
+        best = c;
+      }
+    });
+    labels[i] = best;
+  });
+}
+
+/**
+ * Mean silhouette of a labelling under cosine distance: for each item, (b − a) / max(a, b) with a
+ * its mean distance to its own cluster and b to the nearest other cluster; singletons count 0.
+ */
+export function meanSilhouette(embeddings: readonly Float32Array[], labels: Int32Array): number {
+  const n = embeddings.length;
+  const k = labels.reduce((m, l) => Math.max(m, l + 1), 0);
+  if (k < 2) return 0;
+  const sizes = new Int32Array(k);
+  for (const l of labels) sizes[l]++;
+  let total = 0;
+  const sums = new Float64Array(k);
+  for (let i = 0; i < n; i++) {
+    sums.fill(0);
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
+      let dot = 0;
+      for (let d = 0; d < embeddings[i].length; d++) dot += embeddings[i][d] * embeddings[j][d];
+      sums[labels[j]] += 1 - dot;
+    }
+    const own = labels[i];
+    if (sizes[own] < 2) continue;
+    const a = sums[own] / (sizes[own] - 1);
+    let b = Infinity;
+    for (let c = 0; c < k; c++) if (c !== own && sizes[c] > 0) b = Math.min(b, sums[c] / sizes[c]);
+    total += (b - a) / Math.max(a, b, 1e-12);
+  }
+  return total / n;
+}
+
+/** AHC at every count in [minClusters, maxClusters] (at least 2), keeping the best mean silhouette. */
+function bestSilhouetteClustering(embeddings: readonly Float32Array[], options: ClusterOptions): ClusterResult {
+  const low = Math.max(2, options.minClusters ?? 1);
+  const high = Math.max(low, options.maxClusters ?? DEFAULT_MAX_SPEAKERS);
+  let best: { score: number; result: ClusterResult } | undefined;
+  for (let k = low; k <= Math.min(high, embeddings.length); k++) {
+    const result = clusterEmbeddings(embeddings, { ...options, method: 'ahc', numClusters: k });
+    const score = meanSilhouette(embeddings, result.labels);
+    if (!best || score > best.score) best = { score, result };
+  }
+  return best?.result ?? clusterEmbeddings(embeddings, { ...options, method: 'ahc', numClusters: 1 });
 }
 
 /** Each embedding averaged with up to `reach` neighbours on each side that lie in the same speech region. */

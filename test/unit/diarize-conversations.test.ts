@@ -1,0 +1,98 @@
+/**
+ * Diarization end to end on conversations assembled from a synthetic Flite corpus (seed 32: voices
+ * the demo encoder never heard) with exact reference turns, using the trained demo encoder.
+ *
+ * What the demo encoder can and cannot do shapes the bounds: on 1.5 s windows it separates Flite's
+ * base voices (female slt vs the male ones) well, but speakers built on the same base voice score
+ * 0.85–0.95 against each other, close to the 0.93–0.99 within a speaker (docs/diarize.md). So the
+ * conversations here draw participants from different base voices (distinctGroups), and even
+ * so the automatic count is often off by one or two (three male voices remain close); the test
+ * asserts a DER bound, a clear win over the one-speaker baseline and a split into several speakers.
+ *
+ * Everything is seeded, so a run reproduces the measured numbers (noted beside the bounds at the
+ * end) up to float differences between backends.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { useBackend, tf } from '../../src/core/backend.js';
+import { loadEncoder, type LoadedEncoder } from '../../src/api/load-encoder-node.js';
+import { writeWav } from '../../src/audio/load-node.js';
+import { synthesizeCorpus } from '../../src/synth/corpus-node.js';
+import { loadCorpusUtterances } from '../../src/diarize/conversation-corpus-node.js';
+import { assembleConversationSet, scoreConversation, summarizeScores, formatScoreTable, type ConversationScore } from '../../src/diarize/conversation-eval.js';
+import type { Conversation } from '../../src/diarize/conversation.js';
+import { diarizationErrorRate } from '../../src/diarize/der.js';
+import { parseRttm } from '../../src/diarize/rttm.js';
+import { main } from '../../src/cli/main.js';
+import { REPO_ROOT } from '../helpers/fixtures.js';
+
+const WEIGHTS = join(REPO_ROOT, 'assets', 'models', 'demo-resnetse34l.model');
+
+let dir: string;
+let loaded: LoadedEncoder;
+let conversations: Conversation[];
+
+before(async () => {
+  tf.env().set('PROD', true);
+  await useBackend(undefined);
+  dir = await mkdtemp(join(tmpdir(), 'voxkit-diarize-'));
+  // One clean channel for everyone: the speakers of a conversation share a room and a microphone.
+  await synthesizeCorpus({ outDir: join(dir, 'corpus'), speakers: 8, utterancesPerSpeaker: 4, seed: 32, engines: ['flite'], channelSeverity: 0 });
+  loaded = await loadEncoder(WEIGHTS);
+  const utterances = await loadCorpusUtterances(join(dir, 'corpus'));
+  conversations = assembleConversationSet(utterances, { seed: 7, perCount: 2, turns: [8, 10], sampleRateHz: 16000, maxTurnSec: 6, minTurnSec: 2, distinctGroups: true });
+});
+
+after(async () => {
+  loaded?.encoder.dispose();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+test('automatic speaker count: DER bound, well below the one-speaker baseline, more than one speaker found', async (t) => {
+  const scores: ConversationScore[] = [];
+  for (const c of conversations) scores.push(await scoreConversation(loaded.encoder, loaded.spec.strategy, c));
+  t.diagnostic(`\n${formatScoreTable(summarizeScores(scores))}`);
+  t.diagnostic(scores.map((s) => `${s.speakers}→${s.estimatedSpeakers} DER ${(100 * s.der).toFixed(1)} %`).join(', '));
+  const all = summarizeScores(scores).at(-1)!;
+  const baseline = conversations.map((c) => diarizationErrorRate(c.turns, [{ start: 0, end: c.samples.length / c.sampleRateHz, speaker: 'one' }]).der);
+  const meanBaseline = baseline.reduce((s, x) => s + x, 0) / baseline.length;
+  t.diagnostic(`one-speaker-everywhere baseline DER ${(100 * meanBaseline).toFixed(1)} %`);
+  assert.ok(all.meanDer < DER_BOUND, `mean DER ${all.meanDer} ≥ ${DER_BOUND}`);
+  assert.ok(all.meanDer < 0.6 * meanBaseline, `mean DER ${all.meanDer} is not well below the one-speaker baseline ${meanBaseline}`);
+  // The count itself is often wrong with this encoder (see the header): only ask for a split.
+  for (const s of scores) assert.ok(s.estimatedSpeakers >= 2 && s.estimatedSpeakers <= 2 * s.speakers, `${s.speakers} speakers estimated as ${s.estimatedSpeakers}`);
+  assert.ok(all.missed + all.falseAlarm < SAD_BOUND, `speech detection errors ${all.missed + all.falseAlarm}`);
+});
+
+test('voxkit diarize --num-speakers K writes RTTM that scores below the bound', async (t) => {
+  const c = conversations.find((x) => x.speakers.length === 3)!;
+  const wav = join(dir, 'three.wav');
+  await writeWav(wav, c.samples, c.sampleRateHz);
+  let stdout = '';
+  let stderr = '';
+  const code = await main(['diarize', '-w', WEIGHTS, wav, '--num-speakers', '3', '--rttm', join(dir, 'three.rttm'), '--json', join(dir, 'three.json')], {
+    stdout: (s) => (stdout += s),
+    stderr: (s) => (stderr += s),
+  });
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /3 speakers \(given\)/);
+  const hypothesis = parseRttm(await readFile(join(dir, 'three.rttm'), 'utf8'));
+  assert.ok(hypothesis.every((r) => r.file === 'three'));
+  assert.equal(new Set(hypothesis.map((r) => r.speaker)).size, 3);
+  const json = JSON.parse(await readFile(join(dir, 'three.json'), 'utf8'));
+  assert.equal(json.recordings[0].segments.length, hypothesis.length);
+  const der = diarizationErrorRate(c.turns, hypothesis).der;
+  t.diagnostic(`three speakers, count given: DER ${(100 * der).toFixed(1)} %`);
+  assert.ok(der < GIVEN_COUNT_DER_BOUND, `DER ${der}`);
+});
+
+// Bounds set after measuring, with a margin. Measured (2026-11-22, wasm backend): automatic count
+// mean DER 30.5 % (2 speakers 17.4 %, 3: 30.1 %, 4: 43.9 %; collar 0.25 s: 26.5 %), counts
+// 2→2, 2→4, 3→2, 3→2, 4→2, 4→2; one-speaker baseline 72.3 %; missed + false-alarm speech 3.8 %;
+// the three-speaker conversation with its count given: DER 18.1 %.
+const DER_BOUND = 0.4;
+const SAD_BOUND = 0.06;
+const GIVEN_COUNT_DER_BOUND = 0.3;
