@@ -173,3 +173,7 @@ export type { ClusterCollectionOptions, CollectionReport, CollectionCluster, Col
 // Kaldi-compatible fbank (torchaudio.compliance.kaldi.fbank; WeSpeaker / pyannote / sherpa-onnx front-end), browser-safe
 export { KaldiFbank, kaldiFbank, kaldiMelBanks, kaldiWindow, subtractColumnMeans, KALDI_FBANK_PRESETS } from './features/kaldi-fbank.js';
 export type { KaldiFbankOptions, KaldiFbankResult, KaldiWindowType } from './features/kaldi-fbank.js';
+
+// Speech engines of voxkit synth, for single utterances (Flite; eSpeak NG when installed): the same request gives the same samples
+export { loadEngine, loadSpeechEngines } from './synth/engines/load-engines-node.js';
+export type { SpeechEngine, SynthesisRequest, SynthesizedSpeech } from './synth/engines/engine.js';

@@ -57,7 +57,7 @@ export function registerSynth(program: Command, io: CliIO): void {
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--speakers <n>', 'speakers, training and held-out', positiveInt, 40)
     .option('--utterances <m>', 'utterances per speaker', positiveInt, 10)
-    .option('--seed <s>', 'random seed (same seed, same files with Flite; eSpeak NG voices still vary between runs)', seedValue, 1)
+    .option('--seed <s>', 'random seed (same seed, same engines and package versions: byte-identical files, with Flite and with eSpeak NG)', seedValue, 1)
     .option('--languages <list>', 'comma-separated ISO 639-1 codes (en,de,fr,es,it,nl,pt); default: all the installed engines speak', commaList)
     .option('--sessions <k>', 'recording sessions per speaker, each through a different channel (default min(3, utterances))', positiveInt)
     .option('--trials <t>', 'trials in veri_test.txt, about half same-speaker (default 1000)', positiveInt)
