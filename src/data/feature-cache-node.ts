@@ -266,16 +266,17 @@ export interface LocateOptions {
  * Where the cached data of each of `files` lies, for the batch loader. Every file must have a
  * current entry: a missing or stale one (source changed since the build) is an error naming the
  * file — training from a cache never silently mixes in audio decoding; run the build again.
+ * Without `spec`, only the coverage is checked (not which front end the cache suits).
  * @throws VoxkitError E_DATA (missing/stale entries), E_USAGE (a cache for another front end)
  */
-export async function locateCachedFiles(dir: string, files: readonly string[], spec: FeatureSpec, options: LocateOptions = {}): Promise<CacheLocations> {
+export async function locateCachedFiles(dir: string, files: readonly string[], spec: FeatureSpec | undefined, options: LocateOptions = {}): Promise<CacheLocations> {
   const root = resolve(dir);
   const index = await readFeatureCacheIndex(root);
   if (!index) throw new VoxkitError('E_DATA', `${join(root, FEATURE_CACHE_INDEX)}: no feature cache here (build it with voxkit cache build)`, { file: join(root, FEATURE_CACHE_INDEX) });
-  const content = cacheContentFor(spec);
   // Waveforms at the right rate feed every audio front end (RTVC too, e.g. with augmentation).
-  const waveformsFit = index.content.kind === 'waveform' && spec.kind !== 'frames' && index.content.sampleRateHz === spec.sampleRateHz;
-  if (!sameContent(index.content, content) && !waveformsFit) {
+  const content = spec && cacheContentFor(spec);
+  const waveformsFit = spec && index.content.kind === 'waveform' && spec.kind !== 'frames' && index.content.sampleRateHz === spec.sampleRateHz;
+  if (spec && content && !sameContent(index.content, content) && !waveformsFit) {
     throw new VoxkitError('E_USAGE', `${root}: this feature cache holds ${describeContent(index.content)}, but ${spec.source} trains on ${describeContent(content)}`, { file: root });
   }
   const n = files.length;

@@ -69,6 +69,8 @@ export const DataConfigSchema = z.strictObject({
   workers: nonNegativeInt.default(2),
   /** Batches prepared ahead of the training step. */
   prefetch: positiveInt.default(2),
+  /** Read training sources from this feature cache (`voxkit cache build`); same batches as from audio, no decoding. */
+  featureCache: z.string().min(1).optional(),
   /** 'voxceleb': tuples of nPerSpeaker, no speaker twice per batch; 'ge2e': N speakers × M utterances. */
   sampler: z.enum(SAMPLER_NAMES).default('voxceleb'),
 });
@@ -544,6 +546,7 @@ export const RESUMABLE_OVERRIDES: readonly string[] = Object.freeze([
   'train.checkpointEverySteps',
   'data.workers',
   'data.prefetch',
+  'data.featureCache',
   'out',
 ]);
 

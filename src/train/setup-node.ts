@@ -15,6 +15,8 @@ import { readSpeakerDataset } from '../data/dataset-node.js';
 import { createBatchSampler, type BatchSampler } from '../data/samplers.js';
 import { parseTrainList, splitBySpeaker, type SpeakerDataset } from '../data/train-list.js';
 import { validateTrainingSet } from '../data/validate-node.js';
+import { locateCachedFiles } from '../data/feature-cache-node.js';
+import { AUDIO_EXTENSIONS, FEATURE_FILE_EXTENSIONS } from '../data/train-list.js';
 import { readTrialListFile } from '../eval/trials-node.js';
 import { trialPaths, type LabelledUtterance, type Trial } from '../eval/trials.js';
 import type { SpeakerLoss } from '../losses/loss.js';
@@ -188,7 +190,14 @@ export async function planTraining(config: TrainConfig, options: { skipInit?: bo
       utterancesPerSpeaker: config.data.nPerSpeaker,
       speakersPerBatch: config.data.batchSize,
       source: sourceName(config),
+      // RTVC also trains on the mel frames of SV2TTS preprocessing (voxkit prepare --sv2tts).
+      ...(config.model.name === 'RTVC' ? { extensions: [...AUDIO_EXTENSIONS, ...FEATURE_FILE_EXTENSIONS] } : {}),
     });
+    if (config.data.featureCache) {
+      await locateCachedFiles(config.data.featureCache, dataset.utterances.map((u) => u.path), undefined).catch((err: unknown) => {
+        problems.push(`data.featureCache: ${formatError(err)}`);
+      });
+    }
     if (needsClasses && dataset.speakers.length < 2) problems.push(`loss "${config.loss.name}" needs at least 2 training speakers (classes)`);
   } catch (err) {
     problems.push(formatError(err));

@@ -20,6 +20,7 @@ import { Random } from '../core/random.js';
 import { VERSION } from '../version.js';
 import { BatchLoader } from '../data/batch-loader-node.js';
 import { defaultCropFor } from '../data/batch-features.js';
+import { locateCachedFiles } from '../data/feature-cache-node.js';
 import type { SpeakerLoss } from '../losses/loss.js';
 import type { SpeakerEncoder } from '../models/encoder.js';
 import { createOptimizer, type Optimizer } from './optimizer.js';
@@ -185,10 +186,15 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   // ---- Data: batches come from worker threads, in the sampler's order.
   const featureSpec = encoder.featureSpec();
   const augmentSettings = augmentSettingsOf(config);
+  const trainFiles = plan.dataset.utterances.map((u) => u.path);
+  // planTraining checked the cache covers every file and is current.
+  const featureCache = config.data.featureCache ? await locateCachedFiles(config.data.featureCache, trainFiles, featureSpec, { trustSources: true }) : undefined;
+  if (featureCache) info(`training sources from the feature cache ${featureCache.dir}`);
   const loader = new BatchLoader({
     featureSpec,
     crop: defaultCropFor(featureSpec, config.data.maxFrames),
-    files: plan.dataset.utterances.map((u) => u.path),
+    files: trainFiles,
+    ...(featureCache ? { featureCache } : {}),
     numWorkers: config.data.workers,
     prefetch: config.data.prefetch,
     ...(augmentSettings ? { augment: { settings: augmentSettings, musan: config.augment.musan, rirs: config.augment.rirs } } : {}),

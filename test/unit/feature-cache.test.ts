@@ -191,3 +191,32 @@ test('stale and missing entries are errors naming the file; a rebuild updates th
   // A cache of frames cannot feed a waveform model.
   await assert.rejects(locateCachedFiles(join(scratch, 'rtvc'), files, voxSpec), (e: unknown) => e instanceof VoxkitError && e.code === 'E_USAGE');
 });
+
+test('training from the feature cache (data.featureCache) takes the same steps as training from audio', async () => {
+  const { loadTrainConfig } = await import('../../src/train/config.js');
+  const { checkTrainConfig, train } = await import('../../src/train/trainer.js');
+  const dir = join(scratch, 'train-cache');
+  await buildFeatureCache({ files, dir, spec: voxSpec, workers: 0 });
+  const losses = async (runName: string, featureCache?: string): Promise<number[]> => {
+    const overrides = {
+      data: { trainPath: corpus.root, batchSize: 2, nPerSpeaker: 2, maxFrames: 20, workers: 1, ...(featureCache ? { featureCache } : {}) },
+      model: { name: 'ResNetSE34L', options: { numFilters: [8, 8, 16, 16], layers: [1, 1, 1, 1], embeddingDim: 32 } },
+      loss: { name: 'softmax' },
+      train: { maxSteps: 3, logEvery: 1, checkpointEverySteps: 0 },
+      out: join(scratch, 'runs'),
+      runName,
+    };
+    const config = await checkTrainConfig(loadTrainConfig({ overrides } as Parameters<typeof loadTrainConfig>[0]));
+    const steps: number[] = [];
+    await train(config, { onEvent: (e) => void (e.type === 'step' && steps.push(e.loss)) });
+    return steps;
+  };
+  const fromAudio = await losses('audio');
+  const fromCache = await losses('cache', dir);
+  assert.equal(fromAudio.length, 3);
+  assert.deepEqual(fromCache, fromAudio);
+  // A cache that does not cover the training set is reported before training.
+  const partial = join(scratch, 'train-partial');
+  await buildFeatureCache({ files: files.slice(1), dir: partial, spec: voxSpec, workers: 0 });
+  await assert.rejects(losses('partial', partial), (e: unknown) => e instanceof Error && e.message.includes('data.featureCache') && e.message.includes(files[0]));
+});

@@ -66,6 +66,7 @@ const FLAG_PATHS: ReadonlyArray<[flag: string, path: string]> = [
   ['maxFrames', 'data.maxFrames'],
   ['maxSegPerSpk', 'data.maxSegPerSpk'],
   ['workers', 'data.workers'],
+  ['featureCache', 'data.featureCache'],
   ['sampler', 'data.sampler'],
   ['optimizer', 'optimizer.name'],
   ['lr', 'optimizer.lr'],
@@ -149,6 +150,7 @@ export function registerTrain(program: Command, io: CliIO): void {
     .option('--max-frames <n>', 'training crop length in frames', positiveInt)
     .option('--max-seg-per-spk <n>', 'most utterances of a speaker per epoch', positiveInt)
     .option('--workers <n>', 'worker threads for audio loading and features (0 = main thread)', nonNegativeInt)
+    .option('--feature-cache <dir>', 'read the training audio from this feature cache (voxkit cache build): the same batches, no decoding')
     .addOption(new Option('--sampler <name>', 'batch sampler').choices([...SAMPLER_NAMES]))
     .addOption(new Option('--optimizer <name>', 'optimizer').choices([...OPTIMIZER_NAMES]))
     .option('--lr <x>', 'learning rate', finiteNumber)
