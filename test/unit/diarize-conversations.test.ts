@@ -27,6 +27,7 @@ import type { Conversation } from '../../src/diarize/conversation.js';
 import { diarizationErrorRate } from '../../src/diarize/der.js';
 import { parseRttm } from '../../src/diarize/rttm.js';
 import { main } from '../../src/cli/main.js';
+import { enrollFiles } from '../../src/speakers/enroll-node.js';
 import { REPO_ROOT } from '../helpers/fixtures.js';
 
 const WEIGHTS = join(REPO_ROOT, 'assets', 'models', 'demo-resnetse34l.model');
@@ -87,6 +88,27 @@ test('voxkit diarize --num-speakers K writes RTTM that scores below the bound', 
   const der = diarizationErrorRate(c.turns, hypothesis).der;
   t.diagnostic(`three speakers, count given: DER ${(100 * der).toFixed(1)} %`);
   assert.ok(der < GIVEN_COUNT_DER_BOUND, `DER ${der}`);
+});
+
+test('voxkit diarize --db names the clusters after enrolled speakers', async () => {
+  // The two-speaker conversation whose clusters are clean (DER 2.4 % above).
+  const c = conversations.filter((x) => x.speakers.length === 2)[0];
+  const db = join(dir, 'speakers-db');
+  const corpusUtterances = await loadCorpusUtterances(join(dir, 'corpus'));
+  for (const speaker of c.speakers) {
+    const files = corpusUtterances.filter((u) => u.speaker === speaker).map((u) => join(dir, 'corpus', 'wav', u.id!));
+    await enrollFiles(db, speaker, files, { weights: loaded });
+  }
+  const wav = join(dir, 'two.wav');
+  await writeWav(wav, c.samples, c.sampleRateHz);
+  let stderr = '';
+  const code = await main(['diarize', '-w', WEIGHTS, wav, '--db', db, '--rttm', join(dir, 'two.rttm')], { stdout: () => undefined, stderr: (s) => (stderr += s) });
+  assert.equal(code, 0, stderr);
+  const hypothesis = parseRttm(await readFile(join(dir, 'two.rttm'), 'utf8'));
+  assert.deepEqual([...new Set(hypothesis.map((r) => r.speaker))].sort(), [...c.speakers].sort());
+  const { mapping, der } = diarizationErrorRate(c.turns, hypothesis);
+  for (const [hyp, ref] of mapping) assert.equal(hyp, ref, 'each name is given to the cluster of that speaker');
+  assert.ok(der < 0.1, `DER ${der}`);
 });
 
 // Bounds set after measuring, with a margin. Measured (2026-11-22, wasm backend): automatic count

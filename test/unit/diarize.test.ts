@@ -12,7 +12,8 @@ import { speechRegionsFromFlags } from '../../src/diarize/speech-activity.js';
 import { slidingWindows } from '../../src/diarize/windows.js';
 import { frameLabels, majorityFilter, labelRuns, smoothSegments, scoreSegments, windowsToSegments, type LabelledWindow } from '../../src/diarize/segments.js';
 import { assembleConversation, voicedExtent } from '../../src/diarize/conversation.js';
-import { centerEmbeddings, smoothAlongRegions } from '../../src/diarize/diarize.js';
+import { centerEmbeddings, smoothAlongRegions, meanSilhouette, dissolveSmallClusters, type DiarizationResult } from '../../src/diarize/diarize.js';
+import { matchEnrolledSpeakers, nameWithEnrolledSpeakers } from '../../src/diarize/naming.js';
 import { VoxkitError } from '../../src/errors.js';
 import { Random } from '../../src/core/random.js';
 
@@ -285,4 +286,51 @@ test('conversation builder: exact turns, every speaker speaks, no overlap by def
   assert.equal(two.speakers.length, 2);
   for (let i = 1; i < two.turns.length; i++) close(two.turns[i - 1].end - two.turns[i].start, 0.5, 1 / sr);
   assert.throws(() => assembleConversation(utterances, { seed: 1, turns: 2, sampleRateHz: sr }), VoxkitError);
+});
+
+const unit = (...v: number[]) => {
+  const n = Math.hypot(...v);
+  return Float32Array.from(v, (x) => x / n);
+};
+
+test('silhouette prefers the true grouping; small clusters are dissolved into the nearest one', () => {
+  const e = [unit(1, 0.1, 0), unit(1, -0.1, 0), unit(0, 1, 0.1), unit(0.1, 1, 0), unit(0.05, 0.1, 1)];
+  const right = meanSilhouette(e, Int32Array.from([0, 0, 1, 1, 2]));
+  const wrong = meanSilhouette(e, Int32Array.from([0, 1, 0, 1, 2]));
+  assert.ok(right > 0.5 && wrong < 0, `${right} vs ${wrong}`);
+  assert.equal(meanSilhouette(e, new Int32Array(5)), 0);
+  const labels = Int32Array.from([0, 0, 0, 1, 1, 1, 2]);
+  const points = [unit(1, 0), unit(1, 0.1), unit(1, -0.1), unit(0, 1), unit(0.1, 1), unit(-0.1, 1), unit(0.2, 1)];
+  dissolveSmallClusters(points, labels, 2);
+  assert.deepEqual([...labels], [0, 0, 0, 1, 1, 1, 1]);
+});
+
+test('naming: one enrolled name per cluster (best total score), unknown below the threshold', () => {
+  const result = {
+    speakers: [
+      { name: 'spk1', cluster: 0, centroid: unit(1, 0, 0), speechSec: 5 },
+      { name: 'spk2', cluster: 1, centroid: unit(0.95, 0.31, 0), speechSec: 3 },
+      { name: 'spk3', cluster: 2, centroid: unit(0, 0, 1), speechSec: 2 },
+    ],
+    segments: [
+      { start: 0, end: 5, speaker: 'spk1', cluster: 0, confidence: 1, review: false },
+      { start: 5, end: 8, speaker: 'spk2', cluster: 1, confidence: 1, review: false },
+      { start: 8, end: 10, speaker: 'spk3', cluster: 2, confidence: 1, review: false },
+    ],
+  } as unknown as DiarizationResult;
+  const enrolled = [
+    { name: 'ana', centroid: unit(1, 0.05, 0), embeddings: [], sources: [] },
+    { name: 'ben', centroid: unit(0.6, 0.8, 0), embeddings: [], sources: [] },
+  ];
+  // Both clusters score best against ana (spk1 1.00, spk2 0.96); one name per cluster, and the
+  // larger total (1.00 + 0.82 against 0.60 + 0.96) gives ana to spk1 and ben to spk2.
+  const names = matchEnrolledSpeakers(result, enrolled, 0.5);
+  assert.equal(names.get(0)?.name, 'ana');
+  assert.equal(names.get(1)?.name, 'ben');
+  assert.equal(names.has(2), false);
+  const renamed = nameWithEnrolledSpeakers(result, enrolled, 0.5);
+  assert.deepEqual(renamed.segments.map((s) => s.speaker), ['ana', 'ben', 'spk3']);
+  assert.deepEqual(renamed.speakers.map((s) => s.name), ['ana', 'ben', 'spk3']);
+  // A threshold above every score names nobody.
+  assert.equal(matchEnrolledSpeakers(result, enrolled, 0.999).size, 0);
 });
