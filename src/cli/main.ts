@@ -23,6 +23,8 @@ import { registerEnroll } from './commands/enroll.js';
 import { registerIdentify } from './commands/identify.js';
 import { registerSpeakers } from './commands/speakers.js';
 import { registerDiarize } from './commands/diarize.js';
+import { registerCache } from './commands/cache.js';
+import { registerExport } from './commands/export.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -71,6 +73,8 @@ export function buildProgram(io: CliIO): Command {
   registerIdentify(program, io);
   registerSpeakers(program, io);
   registerDiarize(program, io);
+  registerCache(program, io);
+  registerExport(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }
