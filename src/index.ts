@@ -177,3 +177,43 @@ export type { KaldiFbankOptions, KaldiFbankResult, KaldiWindowType } from './fea
 // Speech engines of voxkit synth, for single utterances (Flite; eSpeak NG when installed): the same request gives the same samples
 export { loadEngine, loadSpeechEngines } from './synth/engines/load-engines-node.js';
 export type { SpeechEngine, SynthesisRequest, SynthesizedSpeech } from './synth/engines/engine.js';
+
+// Diarization: who spoke when — speech activity, windows, clustering, segments, RTTM, DER, test conversations (browser-safe), files and --db naming (Node)
+export {
+  diarizeWaveform,
+  embedWindows,
+  renameSpeakers,
+  centerEmbeddings,
+  smoothAlongRegions,
+  meanSilhouette,
+  dissolveSmallClusters,
+  defaultSpeakerName,
+  DEFAULT_DIARIZE_METHOD,
+  DEFAULT_DIARIZE_THRESHOLD,
+  DEFAULT_SMOOTH_WINDOWS,
+  DEFAULT_MIN_CLUSTER_SHARE,
+  DEFAULT_MAX_SPEAKERS as DEFAULT_DIARIZE_MAX_SPEAKERS,
+  DEFAULT_MIN_CONFIDENCE as DEFAULT_DIARIZE_MIN_CONFIDENCE,
+} from './diarize/diarize.js';
+export type { DiarizeOptions, DiarizationResult, DiarizedSegment, DiarizedSpeaker } from './diarize/diarize.js';
+export { detectSpeechRegions, speechRegionsFromFlags, DEFAULT_SPEECH_SMOOTHING } from './diarize/speech-activity.js';
+export type { SpeechRegion, SpeechActivityOptions, SpeechSmoothingOptions } from './diarize/speech-activity.js';
+export { slidingWindows, DEFAULT_WINDOW_SEC, DEFAULT_HOP_SEC } from './diarize/windows.js';
+export type { AnalysisWindow, WindowOptions } from './diarize/windows.js';
+export { frameLabels, majorityFilter, labelRuns, smoothSegments, scoreSegments, windowsToSegments, DEFAULT_SEGMENT_SMOOTHING } from './diarize/segments.js';
+export type { LabelledWindow, SegmentSmoothingOptions, ClusterSegment, ScoredSegment } from './diarize/segments.js';
+export { formatRttm, parseRttm, groupRttmByFile, rttmToken } from './diarize/rttm.js';
+export type { SpeakerTurn, RttmRecord } from './diarize/rttm.js';
+export { diarizationErrorRate } from './diarize/der.js';
+export type { DerOptions, DerResult } from './diarize/der.js';
+export { maxWeightAssignment } from './diarize/assignment.js';
+export { matchEnrolledSpeakers, nameWithEnrolledSpeakers } from './diarize/naming.js';
+export type { SpeakerNaming } from './diarize/naming.js';
+export { assembleConversation, voicedExtent } from './diarize/conversation.js';
+export type { Conversation, ConversationOptions, ConversationTurn, ConversationUtterance } from './diarize/conversation.js';
+export { assembleConversationSet, scoreConversation, summarizeScores, formatScoreTable } from './diarize/conversation-eval.js';
+export type { ConversationSetOptions, ConversationScore, ScoreSummary } from './diarize/conversation-eval.js';
+export { diarizeFile, nameFromDatabase } from './diarize/diarize-node.js';
+export type { DiarizeFileOptions, FileDiarization } from './diarize/diarize-node.js';
+export { loadCorpusUtterances } from './diarize/conversation-corpus-node.js';
+export type { CorpusUtteranceOptions } from './diarize/conversation-corpus-node.js';
