@@ -220,3 +220,33 @@ test('training from the feature cache (data.featureCache) takes the same steps a
   await buildFeatureCache({ files: files.slice(1), dir: partial, spec: voxSpec, workers: 0 });
   await assert.rejects(losses('partial', partial), (e: unknown) => e instanceof Error && e.message.includes('data.featureCache') && e.message.includes(files[0]));
 });
+
+test('voxkit cache build / info: builds for a model, reruns reuse, errors are one line naming the file', async () => {
+  const { main } = await import('../../src/cli/main.js');
+  const dir = join(scratch, 'cli');
+  const run = async (argv: string[]) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(argv, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
+    return { code, stdout, stderr };
+  };
+  const built = await run(['cache', 'build', '--train-path', corpus.root, '--model', 'RTVC', '--out', dir, '--workers', '0', '--json']);
+  assert.equal(built.code, 0, built.stderr);
+  const result = JSON.parse(built.stdout);
+  assert.equal(result.entries, files.length);
+  assert.equal(result.content.kind, 'rtvc-mel');
+  const again = await run(['cache', 'build', '--train-path', corpus.root, '--model', 'RTVC', '--out', dir, '--workers', '0']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, new RegExp(`0 built, ${files.length} already current`));
+  // The same folder cannot take waveforms too.
+  const clash = await run(['cache', 'build', '--train-path', corpus.root, '--model', 'RawNet3', '--out', dir]);
+  assert.equal(clash.code, 2);
+  assert.equal(clash.stderr.trim().split('\n').length, 1);
+  assert.match(clash.stderr, /RTVC 40-band mel frames/);
+  const info = await run(['cache', 'info', dir]);
+  assert.equal(info.code, 0);
+  assert.match(info.stdout, new RegExp(`entries +${files.length}`));
+  const missing = await run(['cache', 'info', join(scratch, 'nowhere')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /index\.json/);
+});
