@@ -209,7 +209,8 @@ export async function diarizeWaveform(
   const clusterInput = options.center === false ? smoothed : centerEmbeddings(smoothed);
   const maxSpeakers = Math.min(n, options.maxSpeakers ?? DEFAULT_MAX_SPEAKERS);
   const minSpeakers = Math.min(maxSpeakers, options.minSpeakers ?? 1);
-  const numClusters = options.numSpeakers === undefined ? undefined : Math.min(n, options.numSpeakers);
+  // Silhouettes need two clusters, so an upper bound of one speaker is a given count.
+  const numClusters = options.numSpeakers !== undefined ? Math.min(n, options.numSpeakers) : maxSpeakers === 1 ? 1 : undefined;
   const bySilhouette = method === 'ahc' && numClusters === undefined && options.threshold === undefined && (options.countBy ?? 'silhouette') === 'silhouette';
   const clusterOptions = { method, numClusters, minClusters: minSpeakers, maxClusters: maxSpeakers, threshold: options.threshold ?? DEFAULT_DIARIZE_THRESHOLD, seed: options.seed ?? 0 };
   const clustering =
