@@ -120,6 +120,8 @@ export class BatchLoader {
   }
 
   private finish(worker: PoolWorker, result: BatchJobResult): void {
+    // A result that arrives while close() terminates the pool must not unref the thread again.
+    if (this.closed) return;
     const job = worker.job;
     worker.job = undefined;
     worker.thread.unref();
@@ -231,6 +233,8 @@ export class BatchLoader {
     const threads = this.workers.map((w) => {
       w.job?.reject(this.failure ?? cancelled);
       w.job = undefined;
+      // An idle worker is unref'd: without ref() the loop may end before terminate() resolves.
+      w.thread.ref();
       return w.thread.terminate();
     });
     await Promise.allSettled(threads);
