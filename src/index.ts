@@ -217,3 +217,53 @@ export { diarizeFile, nameFromDatabase } from './diarize/diarize-node.js';
 export type { DiarizeFileOptions, FileDiarization } from './diarize/diarize-node.js';
 export { loadCorpusUtterances } from './diarize/conversation-corpus-node.js';
 export type { CorpusUtteranceOptions } from './diarize/conversation-corpus-node.js';
+
+// ONNX export and ONNX Runtime inference
+export { exportOnnx, ONNX_IO } from './export/onnx/export.js';
+export type { OnnxExport, OnnxExportOptions, FrontendLocation } from './export/onnx/export.js';
+export { OnnxGraph, encodeModel, decodeModelSummary, ONNX_OPSET, ONNX_IR_VERSION } from './export/onnx/graph.js';
+export type { OnnxModelSummary, AttrValue, Dim, ElemType, ValueInfo } from './export/onnx/graph.js';
+export { exportOnnxFile, SELF_CHECK_TOLERANCE } from './export/onnx/export-file-node.js';
+export type { ExportOnnxFileOptions, ExportOnnxFileResult } from './export/onnx/export-file-node.js';
+export { OrtEngine, loadOnnxRuntime, defaultOrtThreads } from './engine/ort-node.js';
+export type { OrtEngineOptions } from './engine/ort-node.js';
+export { tfjsEngine, isEmbeddingEngine } from './api/embed.js';
+export type { EmbeddingEngine } from './api/embed.js';
+export { disposeLoadedEncoder, ENGINE_CHOICES } from './api/load-encoder-node.js';
+export type { EngineChoice } from './api/load-encoder-node.js';
+export { embedUtteranceAsync } from './models/partial-utterances.js';
+export type { AsyncPartialUtteranceEncoder } from './models/partial-utterances.js';
+
+// Augmentation: seeded noise/music/babble/reverb, speed perturbation and SpecAugment (browser-safe), MUSAN/RIR lists, noise audio per loader thread and `prepare musan|rirs` (Node)
+export {
+  AUGMENT_TYPES,
+  NOISE_TYPES,
+  DEFAULT_SNR_DB,
+  DEFAULT_NUM_NOISES,
+  DEFAULT_SPEED_FACTORS,
+  DEFAULT_SPEC_AUGMENT,
+  EMPTY_NOISE_SETS,
+  planAugmentation,
+  filesOfPlans,
+  applyWaveAugmentation,
+  applySpecAugment,
+  mixNoises,
+  reverberate,
+  speedPerturbedCrop,
+  speedPerturb,
+  cropAt,
+  levelDb,
+  snrGain,
+  checkNoiseSets,
+  augmentationActive,
+} from './data/augment/augment.js';
+export type { AugmentType, NoiseType, AugmentSettings, AugmentPlan, NoiseSets, NoiseMix, SpecMask, SpecAugmentSettings, BatchAugmentation } from './data/augment/augment.js';
+export { readNoiseSets, readMusanSet, readRirSet, MUSAN_SPLIT_DIR, MUSAN_LIST_FILE, RIRS_LIST_FILE, DEFAULT_RIR_ROOMS } from './data/augment/noise-sets-node.js';
+export type { NoiseSources } from './data/augment/noise-sets-node.js';
+export { batchAugmentation, AudioLru } from './data/augment/noise-audio-node.js';
+export type { AugmentLoadSettings } from './data/augment/noise-audio-node.js';
+export { prepareMusan, musanChunkStarts } from './data/corpora/musan-node.js';
+export type { PrepareMusanOptions, PrepareMusanResult } from './data/corpora/musan-node.js';
+export { prepareRirs } from './data/corpora/rirs-node.js';
+export type { PrepareRirsOptions, PrepareRirsResult } from './data/corpora/rirs-node.js';
+export { augmentSettingsOf, resolveAugmentConfig } from './train/config.js';
