@@ -18,6 +18,7 @@ import { isTrainingItem, selectTrainingItems } from './lib/training-items.js';
 import { renderTrainingReport, TRAINING_SECTION_MARKERS } from './lib/training-report.js';
 import { renderReport, writeBenchmarksFile, type RunReport } from './lib/report.js';
 import { TorchProcess, type SanityLine } from './lib/torch-process.js';
+import { renderEpochCacheReport, runEpochCacheBench, wantsEpochCache } from './lib/epoch-cache.js';
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -42,6 +43,14 @@ async function main(): Promise<number> {
   const startedMs = performance.now();
   await useBackend(options.backend);
   const items = [...selectItems(options.only), ...selectTrainingItems(options.only, options.quick)];
+  // Epoch from audio vs from the feature cache: voxkit alone, after the other items.
+  const epochCache = wantsEpochCache(options.only);
+  const epochCacheReport = async (): Promise<string> =>
+    renderEpochCacheReport(await runEpochCacheBench(options.quick, (line) => process.stderr.write(`${line}\n`)), options.quick);
+  if (items.length === 0 && epochCache) {
+    console.log(await epochCacheReport());
+    return 0;
+  }
   if (items.length === 0) {
     console.error(`bench: --only ${options.only.join(',')} matches no item`);
     return 2;
@@ -93,6 +102,7 @@ async function main(): Promise<number> {
     const text = renderReport(report);
     const trainingText = renderTrainingReport(report);
     console.log([hasInferenceItems ? text : '', trainingText].filter(Boolean).join('\n\n---\n\n'));
+    if (epochCache) console.log(`\n---\n\n${await epochCacheReport()}`);
     process.stderr.write(`bench: done in ${report.totalSeconds.toFixed(0)} s\n`);
     if (options.write) {
       const path = join(REPO_ROOT, 'BENCHMARKS.md');
