@@ -267,3 +267,14 @@ export type { PrepareMusanOptions, PrepareMusanResult } from './data/corpora/mus
 export { prepareRirs } from './data/corpora/rirs-node.js';
 export type { PrepareRirsOptions, PrepareRirsResult } from './data/corpora/rirs-node.js';
 export { augmentSettingsOf, resolveAugmentConfig } from './train/config.js';
+
+// Feature cache, SV2TTS preprocessing and loadInput (training data pipeline)
+export { buildFeatureCache, locateCachedFiles, readFeatureCacheIndex, featureCacheInfo } from './data/feature-cache-node.js';
+export type { BuildFeatureCacheOptions, BuildFeatureCacheResult, LocateOptions, FeatureCacheInfo } from './data/feature-cache-node.js';
+export { CachedSourceReader } from './data/feature-cache-reader-node.js';
+export { cacheContentFor, describeContent, rtvcBatchWithFrames, FEATURE_CACHE_FORMAT, FEATURE_CACHE_VERSION } from './data/feature-cache-format.js';
+export type { CacheContent, CacheLocations, FeatureCacheIndex, CacheEntryRecord } from './data/feature-cache-format.js';
+export { preprocessSv2tts, sv2ttsFrameName, SV2TTS_MIN_FRAMES, SV2TTS_SOURCES_FILE } from './data/sv2tts-node.js';
+export type { Sv2ttsOptions, Sv2ttsResult, Sv2ttsUtterance } from './data/sv2tts-node.js';
+export { loadInput } from './api/load-input-node.js';
+export type { LoadInputOptions } from './api/load-input-node.js';
