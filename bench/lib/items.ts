@@ -11,7 +11,7 @@ export type ItemGroup = 'encoder' | 'frontend' | 'training';
 
 /** One prepared voxkit benchmark call and how to release it. */
 export interface PreparedCall {
-  call(): void;
+  call(): void | Promise<void>;
   dispose(): void;
   /** Trainable parameters of the model (0 for a front-end): compared with the PyTorch model's. */
   parameters: number;
@@ -33,6 +33,8 @@ export interface BenchItem {
   warmupCalls?: number;
   /** Count the tfjs kernels of one extra untimed call (default true). */
   countKernels?: boolean;
+  /** The PyTorch item timed beside it (default `name`); null: voxkit only. */
+  torchName?: string | null;
 }
 
 /** Runs `embed` on one waveform and reads the embedding back. */
@@ -218,8 +220,116 @@ export const BENCH_ITEMS: readonly BenchItem[] = [
   },
 ];
 
+/** The same network in ONNX Runtime (exported in memory, one intra-op thread like the other columns). */
+async function ortEngineFor(encoder: import('../../src/models/encoder.js').SpeakerEncoder) {
+  const { OrtEngine } = await import('../../src/engine/ort-node.js');
+  return OrtEngine.create(encoder.eval(), { threads: 1 });
+}
+
+type EncoderModule = { numParameters(): number; dispose(): void } & import('../../src/models/encoder.js').SpeakerEncoder;
+
+/** An ONNX Runtime row: `run` times one call of the session on the item's input. */
+function ortItem(
+  torchName: string | null,
+  name: string,
+  label: string,
+  input: string,
+  audioSeconds: number,
+  create: () => Promise<EncoderModule>,
+  run: (engine: Awaited<ReturnType<typeof ortEngineFor>>, inputs: BenchInputs) => Promise<unknown>,
+): BenchItem {
+  return {
+    name,
+    torchName,
+    group: 'encoder',
+    label,
+    input,
+    audioSeconds,
+    countKernels: false,
+    prepare: async (inputs) => {
+      const encoder = await create();
+      const engine = await ortEngineFor(encoder);
+      return {
+        parameters: encoder.numParameters(),
+        call: async () => void (await run(engine, inputs)),
+        dispose: () => {
+          engine.dispose();
+          encoder.dispose();
+        },
+      };
+    },
+  };
+}
+
+const BATCH = 16;
+const batchOf = (wave: Float32Array): Float32Array[] => Array.from({ length: BATCH }, () => wave);
+const lstmShape: [number, number, number] = [1, LSTM_INPUT_FRAMES, LSTM_INPUT_FEATURES];
+const lstmBatch = (inputs: BenchInputs): Float32Array => {
+  const data = new Float32Array(BATCH * inputs.lstmFrames.length);
+  for (let b = 0; b < BATCH; b++) data.set(inputs.lstmFrames, b * inputs.lstmFrames.length);
+  return data;
+};
+const newResNetSE34L = async () => new (await import('../../src/models/resnet-se34l.js')).ResNetSE34L();
+const newRtvc = async () => new (await import('../../src/models/rtvc-encoder.js')).RtvcEncoder();
+
+/** ONNX Runtime rows (`voxkit` column = ORT; PyTorch timed beside them), and batch throughput rows. */
+export const ORT_BENCH_ITEMS: readonly BenchItem[] = [
+  ortItem('ResNetSE34L', 'ResNetSE34L-ort', 'ResNetSE34L — ONNX Runtime', '3 s wave', 3, newResNetSE34L, (e, i) => e.embedWaves([i.utterance])),
+  ortItem('ResNetSE34V2', 'ResNetSE34V2-ort', 'ResNetSE34V2 — ONNX Runtime', '3 s wave', 3, async () => new (await import('../../src/models/resnet-se34v2.js')).ResNetSE34V2(), (e, i) =>
+    e.embedWaves([i.utterance]),
+  ),
+  ortItem('VGGVox', 'VGGVox-ort', 'VGGVox — ONNX Runtime', '3 s wave', 3, async () => new (await import('../../src/models/vggvox.js')).VGGVox(), (e, i) => e.embedWaves([i.utterance])),
+  ortItem('RawNet3', 'RawNet3-ort', 'RawNet3 — ONNX Runtime', '3 s wave', 3, async () => new (await import('../../src/models/rawnet3.js')).RawNet3(), (e, i) => e.embedWaves([i.utterance])),
+  ortItem('RTVC', 'RTVC-ort', 'RTVC LSTM encoder — ONNX Runtime', '300×40 mel frames', 3, newRtvc, (e, i) => e.run(i.lstmFrames, lstmShape)),
+  ortItem('RTVC-embed_utterance', 'RTVC-embed_utterance-ort', 'RTVC embed_utterance — ONNX Runtime', '3 s wave', 3, newRtvc, async (e, i) => {
+    const { embedUtteranceAsync } = await import('../../src/models/partial-utterances.js');
+    return embedUtteranceAsync({ melFrames: e.melFrames!, embedFrames: e.embedFrames! }, i.utterance);
+  }),
+  ortItem('singer', 'singer-ort', 'singer encoder — ONNX Runtime', '300×40 feature frames', 3, async () => new (await import('../../src/models/singer-encoder.js')).SingerEncoder(), (e, i) =>
+    e.run(i.lstmFrames, lstmShape),
+  ),
+  {
+    name: 'ResNetSE34L-batch16',
+    torchName: null,
+    group: 'encoder',
+    label: `ResNetSE34L, batch of ${BATCH} — tfjs`,
+    input: `${BATCH} × 3 s wave`,
+    audioSeconds: 3 * BATCH,
+    prepare: async (inputs) => {
+      const encoder = await newResNetSE34L();
+      const waves = batchOf(inputs.utterance);
+      return { parameters: encoder.numParameters(), call: () => consume(encoder.embed(waves)), dispose: () => encoder.dispose() };
+    },
+  },
+  ortItem(null, 'ResNetSE34L-batch16-ort', `ResNetSE34L, batch of ${BATCH} — ONNX Runtime`, `${BATCH} × 3 s wave`, 3 * BATCH, newResNetSE34L, (e, i) => e.embedWaves(batchOf(i.utterance))),
+  {
+    name: 'RTVC-batch16',
+    torchName: null,
+    group: 'encoder',
+    label: `RTVC LSTM encoder, batch of ${BATCH} — tfjs`,
+    input: `${BATCH} × 300×40 frames`,
+    audioSeconds: 3 * BATCH,
+    prepare: async (inputs) => {
+      const encoder = await newRtvc();
+      const frames = tf.tensor3d(lstmBatch(inputs), [BATCH, LSTM_INPUT_FRAMES, LSTM_INPUT_FEATURES]);
+      return {
+        parameters: encoder.numParameters(),
+        call: () => consume(encoder.forward(frames)),
+        dispose: () => {
+          frames.dispose();
+          encoder.dispose();
+        },
+      };
+    },
+  },
+  ortItem(null, 'RTVC-batch16-ort', `RTVC LSTM encoder, batch of ${BATCH} — ONNX Runtime`, `${BATCH} × 300×40 frames`, 3 * BATCH, newRtvc, (e, i) =>
+    e.run(lstmBatch(i), [BATCH, LSTM_INPUT_FRAMES, LSTM_INPUT_FEATURES]),
+  ),
+];
+
 /** Items selected by `--only` substrings (all when empty). */
 export function selectItems(only: readonly string[]): BenchItem[] {
-  if (only.length === 0) return [...BENCH_ITEMS];
-  return BENCH_ITEMS.filter((item) => only.some((s) => item.name.toLowerCase().includes(s)));
+  const all = [...BENCH_ITEMS, ...ORT_BENCH_ITEMS];
+  if (only.length === 0) return all;
+  return all.filter((item) => only.some((s) => item.name.toLowerCase().includes(s)));
 }

@@ -74,11 +74,11 @@ interface Engine {
 
 function voxkitEngine(item: BenchItem, inputs: BenchInputs, warmupCalls: number, onPrepared: (p: PreparedCall) => void): Engine {
   let prepared: PreparedCall | null = null;
-  const timeCalls = (calls: number): number[] => {
+  const timeCalls = async (calls: number): Promise<number[]> => {
     const seconds: number[] = [];
     for (let i = 0; i < calls; i++) {
       const started = performance.now();
-      prepared!.call();
+      await prepared!.call();
       seconds.push((performance.now() - started) / 1000);
     }
     return seconds;
@@ -88,10 +88,10 @@ function voxkitEngine(item: BenchItem, inputs: BenchInputs, warmupCalls: number,
       try {
         prepared = await item.prepare(inputs);
         onPrepared(prepared);
-        const warmupSeconds = timeCalls(warmupCalls);
+        const warmupSeconds = await timeCalls(warmupCalls);
         if (item.countKernels === false) return { warmupSeconds, parameters: prepared.parameters };
         // One extra untimed call counts the kernels it dispatches.
-        const profile = await tf.profile(() => prepared!.call());
+        const profile = await tf.profile(async () => void (await prepared!.call()));
         return { warmupSeconds, parameters: prepared.parameters, kernelsPerCall: profile.kernels.length };
       } catch (error) {
         return firstLine(error);
@@ -99,7 +99,7 @@ function voxkitEngine(item: BenchItem, inputs: BenchInputs, warmupCalls: number,
     },
     round: async (calls) => {
       try {
-        return timeCalls(calls);
+        return await timeCalls(calls);
       } catch (error) {
         return firstLine(error);
       }
@@ -109,8 +109,8 @@ function voxkitEngine(item: BenchItem, inputs: BenchInputs, warmupCalls: number,
 
 function torchEngine(item: BenchItem, inputs: BenchInputs, warmupCalls: number, torch: TorchProcess): Engine {
   return {
-    warmUp: () => torch.prepare(item.name, { waveFile: inputs.waveFile, framesFile: inputs.framesFile }, warmupCalls),
-    round: (calls) => torch.time(item.name, calls),
+    warmUp: () => torch.prepare(item.torchName ?? item.name, { waveFile: inputs.waveFile, framesFile: inputs.framesFile }, warmupCalls),
+    round: (calls) => torch.time(item.torchName ?? item.name, calls),
   };
 }
 
@@ -164,7 +164,7 @@ export async function measureItem(
   const warmupCalls = item.warmupCalls ?? settings.warmupCalls;
   const rounds = Math.min(settings.rounds, item.maxRounds ?? settings.rounds);
   const voxkit = new EngineRun(voxkitEngine(item, inputs, warmupCalls, (p) => (prepared = p)));
-  const pytorch = torch ? new EngineRun(torchEngine(item, inputs, warmupCalls, torch)) : null;
+  const pytorch = torch && item.torchName !== null ? new EngineRun(torchEngine(item, inputs, warmupCalls, torch)) : null;
   try {
     await voxkit.warmUp(settings.roundSeconds);
     await pytorch?.warmUp(settings.roundSeconds);
