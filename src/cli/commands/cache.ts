@@ -81,7 +81,7 @@ export function registerCache(program: Command, io: CliIO): void {
       const content: CacheContent = opts.content === 'waveform' && spec.kind !== 'frames' ? { kind: 'waveform', sampleRateHz: spec.sampleRateHz } : cacheContentFor(spec);
       const dataset = await readSpeakerDataset({ trainList: opts.trainList, trainPath: opts.trainPath });
       const started = performance.now();
-      let lastReport = 0;
+      let lastReport = started;
       const result = await buildFeatureCache({
         files: dataset.utterances.map((u) => u.path),
         dir: opts.out,
