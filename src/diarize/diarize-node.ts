@@ -25,7 +25,7 @@ export interface FileDiarization extends DiarizationResult {
 /** Diarizes one audio file (any format loadAudio reads; mixed to mono, resampled to the encoder's rate). */
 export async function diarizeFile(loaded: LoadedEncoder, file: string, options: DiarizeFileOptions = {}): Promise<FileDiarization> {
   const audio = await loadAudio(file, { sampleRateHz: loaded.encoder.sampleRateHz });
-  const result = await diarizeWaveform(loaded.encoder, loaded.spec.strategy, audio.samples, options);
+  const result = await diarizeWaveform(loaded.engine ?? loaded.encoder, loaded.spec.strategy, audio.samples, options);
   if (!options.db) return { ...result, file };
   return { ...(await nameFromDatabase(result, loaded, options.db, options.dbThreshold)), file };
 }

@@ -5,7 +5,7 @@
  * database are in diarize-node.ts).
  */
 import { VoxkitError } from '../errors.js';
-import { embedWaveform, l2Normalize } from '../api/embed.js';
+import { embedWaveform, isEmbeddingEngine, l2Normalize, tfjsEngine, type EmbeddingEngine } from '../api/embed.js';
 import { clusterEmbeddings, type ClusterMethod, type ClusterOptions, type ClusterResult } from '../cluster/cluster.js';
 import type { SpeakerEncoder } from '../models/encoder.js';
 import type { EmbeddingStrategy } from '../models/registry.js';
@@ -124,7 +124,7 @@ function checkCount(name: string, value: number | undefined): void {
  * @returns one L2-normalised embedding per window, or undefined for a window that could not be embedded
  */
 export async function embedWindows(
-  encoder: SpeakerEncoder,
+  encoder: SpeakerEncoder | EmbeddingEngine,
   strategy: EmbeddingStrategy,
   wave: Float32Array,
   windows: readonly AnalysisWindow[],
@@ -154,17 +154,12 @@ export async function embedWindows(
     list.push(i);
     byLength.set(to - from, list);
   });
+  const engine = isEmbeddingEngine(encoder) ? encoder : tfjsEngine(encoder);
   for (const indices of byLength.values()) {
     for (let b = 0; b < indices.length; b += batchSize) {
       const batch = indices.slice(b, b + batchSize);
-      const embeddings = encoder.embed(batch.map((i) => wave.subarray(ranges[i][0], ranges[i][1])));
-      try {
-        const [n, dim] = embeddings.shape;
-        const flat = (await embeddings.data()) as Float32Array;
-        for (let k = 0; k < n; k++) out[batch[k]] = l2Normalize(flat.slice(k * dim, (k + 1) * dim));
-      } finally {
-        embeddings.dispose();
-      }
+      const embeddings = await engine.embedWaves(batch.map((i) => wave.subarray(ranges[i][0], ranges[i][1])));
+      embeddings.forEach((e, k) => (out[batch[k]] = l2Normalize(e)));
     }
   }
   return out;
@@ -172,9 +167,10 @@ export async function embedWindows(
 
 /**
  * Diarizes one mono waveform at `encoder.sampleRateHz`.
+ * @param encoder a tfjs encoder or any EmbeddingEngine (e.g. an ONNX Runtime session)
  */
 export async function diarizeWaveform(
-  encoder: SpeakerEncoder,
+  encoder: SpeakerEncoder | EmbeddingEngine,
   strategy: EmbeddingStrategy,
   wave: Float32Array,
   options: DiarizeOptions = {},

@@ -10,7 +10,7 @@ import { isAbsolute, join } from 'node:path';
 import { CheckpointError, VoxkitError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { loadAudio } from '../audio/load-node.js';
-import { loadEncoder, type LoadedEncoder } from '../api/load-encoder-node.js';
+import { disposeLoadedEncoder, loadEncoder, type EngineChoice, type LoadedEncoder } from '../api/load-encoder-node.js';
 import { loadCheckpointFile } from '../io/load-checkpoint-node.js';
 import { MODEL_NAMES, MODEL_REGISTRY, resolveModelName, type ModelName } from '../models/registry.js';
 import { sha256Hex } from '../train/checkpoint-node.js';
@@ -72,6 +72,14 @@ export interface EvaluateTrialsOptions {
   cohort?: CohortOptions;
   /** Cache folder (default `defaultEmbeddingCacheDir()`); false turns the cache off. */
   cache?: string | false;
+  /**
+   * Inference engine (default 'tfjs', as `loadEncoder`): 'ort' runs the network in ONNX Runtime,
+   * 'auto' does when onnxruntime-node loads. Embeddings cached by ONNX Runtime are kept apart from
+   * tfjs ones (the engine is part of the cache key).
+   */
+  engine?: EngineChoice;
+  /** ONNX Runtime intra-op threads (default: VOXKIT_ORT_THREADS or the available cores). */
+  threads?: number;
   /** Called once before the first network run (e.g. to initialise the compute backend). */
   prepare?: () => Promise<void>;
   onProgress?: (progress: EvaluationProgress) => void;
@@ -105,6 +113,8 @@ export interface EvaluationResult {
   cacheHits: number;
   cache?: EmbeddingCacheStatus;
   model: ModelName;
+  /** The engine that embeds (or embedded, for cached recordings) the audio. */
+  engine: 'ort' | 'tfjs';
   scoring: ScoringMode;
   numEval: number;
   evalFrames: number;
@@ -128,6 +138,16 @@ const MAX_MISSING_LISTED = 5;
 
 function resolveUnder(root: string, path: string): string {
   return isAbsolute(path) || !root ? path : join(root, path);
+}
+
+/**
+ * The engine 'auto' stands for, decided before the model loads: the cache key needs it, and a fully
+ * cached run never loads the model.
+ */
+async function resolveEngine(choice: EngineChoice): Promise<'ort' | 'tfjs'> {
+  if (choice !== 'auto') return choice;
+  const { loadOnnxRuntime } = await import('../engine/ort-node.js');
+  return (await loadOnnxRuntime()) ? 'ort' : 'tfjs';
 }
 
 async function resolveModel(weights: string, model: string | undefined): Promise<ModelName> {
@@ -221,6 +241,8 @@ export async function evaluateTrials(options: EvaluateTrialsOptions): Promise<Ev
     plan.evalFrames = 0;
   }
 
+  const engine = await resolveEngine(options.engine ?? 'tfjs');
+
   let cache: EmbeddingCache | undefined;
   if (options.cache !== false) {
     const weightsBytes = await readFile(options.weights).catch((cause: unknown) => {
@@ -230,7 +252,8 @@ export async function evaluateTrials(options: EvaluateTrialsOptions): Promise<Ev
     const checkpointSha256 = sha256Hex(weightsBytes);
     cache = await EmbeddingCache.open(options.cache ?? defaultEmbeddingCacheDir(), {
       checkpointSha256,
-      settings: { voxkit: VERSION, model: modelName, strategy: plan.strategy, numEval: plan.numEval, evalFrames: plan.evalFrames },
+      // The two engines agree to ~1e-6, not bit for bit; tfjs keys stay as before so existing caches remain valid.
+      settings: { voxkit: VERSION, model: modelName, strategy: plan.strategy, numEval: plan.numEval, evalFrames: plan.evalFrames, ...(engine === 'tfjs' ? {} : { engine }) },
     });
     for (const d of cache.status.discarded) notes.push(`embedding cache: discarded a damaged segment (${d.reason}): ${d.file}; its embeddings are recomputed`);
   }
@@ -249,10 +272,10 @@ export async function evaluateTrials(options: EvaluateTrialsOptions): Promise<Ev
       else {
         if (!loaded) {
           await options.prepare?.();
-          loaded = await loadEncoder(options.weights, { model: modelName });
+          loaded = await loadEncoder(options.weights, { model: modelName, engine, threads: options.threads });
         }
         const audio = await loadAudio(recording.file, { sampleRateHz: loaded.encoder.sampleRateHz });
-        rows = await embedForScoring(loaded.encoder, plan, audio.samples, recording.file);
+        rows = await embedForScoring(loaded.engine ?? loaded.encoder, plan, audio.samples, recording.file);
         cache?.put(key, rows);
         if (cache && performance.now() - lastFlush > CACHE_FLUSH_MS) {
           await cache.flush();
@@ -263,7 +286,7 @@ export async function evaluateTrials(options: EvaluateTrialsOptions): Promise<Ev
       options.onProgress?.({ phase: 'embedding', done: ++done, total: all.size, cacheHits });
     }
   } finally {
-    loaded?.encoder.dispose();
+    if (loaded) disposeLoadedEncoder(loaded);
     // Whatever was embedded before a failure is kept for the next run.
     await cache?.close();
   }
@@ -301,6 +324,7 @@ export async function evaluateTrials(options: EvaluateTrialsOptions): Promise<Ev
     cacheHits,
     cache: cache?.status,
     model: modelName,
+    engine,
     scoring,
     numEval: plan.numEval,
     evalFrames: plan.evalFrames,

@@ -5,7 +5,7 @@
  * as WeSpeaker computes it. The training Validator and `voxkit eval` both score through here.
  */
 import { VoxkitError } from '../errors.js';
-import { embedWaveform } from '../api/embed.js';
+import { embedWaveform, isEmbeddingEngine, tfjsEngine, type EmbeddingEngine } from '../api/embed.js';
 import { evalCrops } from '../audio/eval-crops.js';
 import type { SpeakerEncoder } from '../models/encoder.js';
 import type { EmbeddingStrategy } from '../models/registry.js';
@@ -35,20 +35,14 @@ export function plansCrops(plan: EmbeddingPlan): boolean {
  * The network outputs a recording is scored with: one row per crop, or a single row for a
  * whole-utterance (or RTVC `embed_utterance`) embedding.
  */
-export async function embedForScoring(encoder: SpeakerEncoder, plan: EmbeddingPlan, wave: Float32Array, file?: string): Promise<Float32Array[]> {
+export async function embedForScoring(encoder: SpeakerEncoder | EmbeddingEngine, plan: EmbeddingPlan, wave: Float32Array, file?: string): Promise<Float32Array[]> {
   if (!plansCrops(plan)) {
     const result = await embedWaveform(encoder, plan.strategy, wave, { file });
     return [result.embedding];
   }
   const crops = evalCrops(wave, { numCrops: plan.numEval, cropFrames: plan.evalFrames });
-  const out = encoder.embed(crops);
-  try {
-    const [n, dim] = out.shape;
-    const flat = out.dataSync() as Float32Array;
-    return Array.from({ length: n }, (_, i) => flat.slice(i * dim, (i + 1) * dim));
-  } finally {
-    out.dispose();
-  }
+  // The crops are one equal-length batch: one network run on either engine.
+  return (isEmbeddingEngine(encoder) ? encoder : tfjsEngine(encoder)).embedWaves(crops);
 }
 
 /** v/‖v‖ in float32 (as torch's F.normalize on float32 embeddings); a zero vector stays zero. */

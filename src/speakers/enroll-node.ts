@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VoxkitError } from '../errors.js';
-import { embedFile, loadEncoder, type LoadedEncoder } from '../api/load-encoder-node.js';
+import { disposeLoadedEncoder, embedFile, loadEncoder, type LoadEncoderOptions, type LoadedEncoder } from '../api/load-encoder-node.js';
 import { sha256Hex } from '../train/checkpoint-node.js';
 import { SpeakerDatabase, modelMismatchError, normalizeSpeakerName, sameModel, type ModelIdentity, type StoredSpeaker, type StoredThreshold } from './database-node.js';
 import { identifyEmbedding, type IdentifyResult, type SpeakerScoring } from './identify.js';
@@ -17,8 +17,8 @@ import { identifyEmbedding, type IdentifyResult, type SpeakerScoring } from './i
  */
 export const DEFAULT_IDENTIFY_THRESHOLD = 0.5;
 
-export interface SpeakerEncoderOptions {
-  /** A checkpoint path, or an encoder the caller has loaded (and keeps ownership of). */
+export interface SpeakerEncoderOptions extends Pick<LoadEncoderOptions, 'engine' | 'threads'> {
+  /** A checkpoint path, or an encoder the caller has loaded (and keeps ownership of; `engine` and `threads` then do not apply). */
   weights: string | LoadedEncoder;
   /** Architecture, when it cannot be detected from the weights. */
   model?: string;
@@ -40,11 +40,11 @@ export async function modelIdentity(loaded: LoadedEncoder): Promise<ModelIdentit
 
 async function withEncoder<T>(options: SpeakerEncoderOptions, body: (loaded: LoadedEncoder, model: ModelIdentity) => Promise<T>): Promise<T> {
   const owned = typeof options.weights === 'string';
-  const loaded = typeof options.weights === 'string' ? await loadEncoder(options.weights, { model: options.model }) : options.weights;
+  const loaded = typeof options.weights === 'string' ? await loadEncoder(options.weights, { model: options.model, engine: options.engine, threads: options.threads }) : options.weights;
   try {
     return await body(loaded, await modelIdentity(loaded));
   } finally {
-    if (owned) loaded.encoder.dispose();
+    if (owned) disposeLoadedEncoder(loaded);
   }
 }
 

@@ -1,13 +1,14 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { VoxkitError, formatError } from '../../errors.js';
-import { loadEncoder } from '../../api/load-encoder-node.js';
+import { disposeLoadedEncoder, loadEncoder } from '../../api/load-encoder-node.js';
 import { DEFAULT_AHC_THRESHOLD, type ClusterMethod } from '../../cluster/cluster.js';
 import { DEFAULT_SPECTRAL_MAX_CLUSTERS } from '../../cluster/spectral.js';
 import { DEFAULT_MIN_CONFIDENCE, clusterCollection, findCollectionFiles, type CollectionReport } from '../../cluster/collection-node.js';
 import { PartialFailure, type CliIO } from '../main.js';
 import { finiteNumber, positiveInt, prepareBackend } from '../options.js';
+import { addEngineOptions, type EngineCliOptions } from './engine-options.js';
 
-interface ClusterCliOptions {
+interface ClusterCliOptions extends EngineCliOptions {
   weights: string;
   model?: string;
   out: string;
@@ -28,7 +29,7 @@ function confidenceValue(value: string): number {
 }
 
 export function registerCluster(program: Command, io: CliIO): void {
-  program
+  const command = program
     .command('cluster')
     .description('group a collection of recordings by speaker; confident members become a train list, the rest an uncertain list')
     .argument('<inputs...>', 'folders (searched recursively for audio files) and/or audio files')
@@ -42,7 +43,8 @@ export function registerCluster(program: Command, io: CliIO): void {
     .option('-t, --threshold <t>', `ahc: merge groups while their average cosine similarity is at least t (default ${DEFAULT_AHC_THRESHOLD}, uncalibrated)`, finiteNumber)
     .option('-c, --min-confidence <c>', 'members below this confidence (0–1) go to uncertain.txt', confidenceValue, DEFAULT_MIN_CONFIDENCE)
     .option('--seed <n>', 'spectral: k-means seed', (v) => Math.trunc(finiteNumber(v)), 0)
-    .option('--json', 'print the groups as JSON instead of a summary')
+    .option('--json', 'print the groups as JSON instead of a summary');
+  addEngineOptions(command)
     .action(async (inputs: string[], opts: ClusterCliOptions, cmd: Command) => {
       if (opts.minSpeakers !== undefined && opts.maxSpeakers !== undefined && opts.minSpeakers > opts.maxSpeakers) {
         throw new VoxkitError('E_USAGE', `--min-speakers (${opts.minSpeakers}) is larger than --max-speakers (${opts.maxSpeakers})`);
@@ -51,7 +53,7 @@ export function registerCluster(program: Command, io: CliIO): void {
       // Inputs are checked before the (slow) model load.
       const found = await findCollectionFiles(inputs, { exclude: opts.out });
       await prepareBackend(cmd);
-      const loaded = await loadEncoder(opts.weights, { model: opts.model });
+      const loaded = await loadEncoder(opts.weights, { model: opts.model, engine: opts.engine, threads: opts.threads });
       let report: CollectionReport;
       try {
         report = await clusterCollection(loaded, {
@@ -70,7 +72,7 @@ export function registerCluster(program: Command, io: CliIO): void {
           },
         });
       } finally {
-        loaded.encoder.dispose();
+        disposeLoadedEncoder(loaded);
       }
       if (opts.json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
       else io.stdout(summary(report, opts));

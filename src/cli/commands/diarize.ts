@@ -2,7 +2,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { VoxkitError, formatError } from '../../errors.js';
-import { loadEncoder } from '../../api/load-encoder-node.js';
+import { disposeLoadedEncoder, loadEncoder } from '../../api/load-encoder-node.js';
 import { writeFileAtomic } from '../../io/atomic-write-node.js';
 import type { ClusterMethod } from '../../cluster/cluster.js';
 import {
@@ -16,8 +16,9 @@ import { DEFAULT_WINDOW_SEC, DEFAULT_HOP_SEC } from '../../diarize/windows.js';
 import { formatRttm } from '../../diarize/rttm.js';
 import { PartialFailure, type CliIO } from '../main.js';
 import { finiteNumber, positiveInt, positiveNumber, prepareBackend } from '../options.js';
+import { addEngineOptions, type EngineCliOptions } from './engine-options.js';
 
-interface DiarizeCliOptions {
+interface DiarizeCliOptions extends EngineCliOptions {
   weights: string;
   model?: string;
   numSpeakers?: number;
@@ -46,7 +47,7 @@ export function recordingId(file: string): string {
 }
 
 export function registerDiarize(program: Command, io: CliIO): void {
-  program
+  const command = program
     .command('diarize')
     .description('who spoke when: speech detection, sliding-window embeddings, clustering; a segment table, RTTM and JSON')
     .argument('<audio...>', 'recordings (WAV natively; other formats through ffmpeg)')
@@ -63,7 +64,8 @@ export function registerDiarize(program: Command, io: CliIO): void {
     .option('--rttm <path>', 'write RTTM: a file (one recording) or a folder (one <name>.rttm per recording)')
     .option('--json <file>', 'write the segments, speakers and settings as JSON ("-" for standard output, instead of the table)')
     .option('--db <path>', 'speaker database (voxkit enroll): name the speakers it knows')
-    .option('--db-threshold <t>', 'open-set threshold for naming (default: the database\'s stored one)', finiteNumber)
+    .option('--db-threshold <t>', 'open-set threshold for naming (default: the database\'s stored one)', finiteNumber);
+  addEngineOptions(command)
     .action(async (audio: string[], opts: DiarizeCliOptions, cmd: Command) => {
       if (opts.minSpeakers !== undefined && opts.maxSpeakers !== undefined && opts.minSpeakers > opts.maxSpeakers) {
         throw new VoxkitError('E_USAGE', `--min-speakers (${opts.minSpeakers}) is larger than --max-speakers (${opts.maxSpeakers})`);
@@ -72,7 +74,7 @@ export function registerDiarize(program: Command, io: CliIO): void {
       if (opts.dbThreshold !== undefined && !opts.db) throw new VoxkitError('E_USAGE', '--db-threshold needs --db');
       const rttmTarget = opts.rttm ? await resolveRttmTarget(opts.rttm, audio) : undefined;
       await prepareBackend(cmd);
-      const loaded = await loadEncoder(opts.weights, { model: opts.model });
+      const loaded = await loadEncoder(opts.weights, { model: opts.model, engine: opts.engine, threads: opts.threads });
       const results: FileDiarization[] = [];
       let failures = 0;
       try {
@@ -103,7 +105,7 @@ export function registerDiarize(program: Command, io: CliIO): void {
           }
         }
       } finally {
-        loaded.encoder.dispose();
+        disposeLoadedEncoder(loaded);
       }
       if (opts.json !== undefined && results.length > 0) {
         const text = `${JSON.stringify({ weights: opts.weights, recordings: results.map(toJson) }, null, 2)}\n`;

@@ -8,8 +8,9 @@ import { DEFAULT_EVAL_FRAMES, DEFAULT_NUM_EVAL, DEFAULT_TOP_N, evaluateTrials, f
 import { defaultEmbeddingCacheDir } from '../../eval/embedding-cache-node.js';
 import type { CliIO } from '../main.js';
 import { positiveInt, positiveNumber, prepareBackend } from '../options.js';
+import { addEngineOptions, type EngineCliOptions } from './engine-options.js';
 
-interface EvalCliOptions {
+interface EvalCliOptions extends EngineCliOptions {
   weights: string;
   model?: string;
   testList: string;
@@ -54,11 +55,11 @@ function speakerOf(path: string): string {
 function describeSettings(r: EvaluationResult): string {
   const embedding = r.numEval > 0 ? `${r.numEval} crops × ${r.evalFrames} frames` : 'whole utterances';
   const norm = r.norm ? `, ${r.norm.method} (top ${r.norm.topN} of ${r.norm.cohortSpeakers} cohort speakers)` : '';
-  return `${r.model}, ${r.scoring} scoring on ${embedding}${norm}`;
+  return `${r.model} (${r.engine}), ${r.scoring} scoring on ${embedding}${norm}`;
 }
 
 export function registerEval(program: Command, io: CliIO): void {
-  program
+  const command = program
     .command('eval')
     .description("EER and minDCF of a checkpoint on a trial list (voxceleb_trainer's evaluation protocol), with an embedding cache and optional AS-norm/S-norm")
     .requiredOption('-w, --weights <file>', 'checkpoint')
@@ -83,7 +84,8 @@ export function registerEval(program: Command, io: CliIO): void {
     .option('--cache <dir>', `embedding cache folder (default ${defaultEmbeddingCacheDir()})`)
     .option('--no-cache', 'do not read or write cached embeddings')
     .option('--plots <dir>', 'write a DET curve, score histograms and an embedding projection (SVG) here')
-    .option('--json', 'print a JSON object')
+    .option('--json', 'print a JSON object');
+  addEngineOptions(command)
     .action(async (opts: EvalCliOptions, cmd: Command) => {
       if (!opts.cohort && (opts.norm !== undefined || opts.topN !== undefined || opts.cohortPath !== undefined)) {
         throw new VoxkitError('E_USAGE', '--norm, --top-n and --cohort-path need --cohort LIST');
@@ -105,6 +107,8 @@ export function registerEval(program: Command, io: CliIO): void {
           cMiss: opts.cMiss,
           cFa: opts.cFa,
           cohort: opts.cohort ? { list: opts.cohort, path: opts.cohortPath ?? '', norm: opts.norm, topN: opts.topN } : undefined,
+          engine: opts.engine,
+          threads: opts.threads,
           cache: opts.cache === false ? false : typeof opts.cache === 'string' ? opts.cache : undefined,
           prepare: async () => void (await prepareBackend(cmd)),
           onProgress: (p) => {
@@ -151,6 +155,7 @@ export function registerEval(program: Command, io: CliIO): void {
             cacheHits: result.cacheHits,
             cache: result.cache?.folder ?? null,
             model: result.model,
+            engine: result.engine,
             scoring: result.scoring,
             numEval: result.numEval,
             evalFrames: result.evalFrames,

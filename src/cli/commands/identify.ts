@@ -3,8 +3,9 @@ import { formatError } from '../../errors.js';
 import { DEFAULT_IDENTIFY_THRESHOLD, identifyFiles } from '../../speakers/enroll-node.js';
 import { PartialFailure, type CliIO } from '../main.js';
 import { finiteNumber, positiveInt, prepareBackend } from '../options.js';
+import { addEngineOptions, type EngineCliOptions } from './engine-options.js';
 
-interface IdentifyCliOptions {
+interface IdentifyCliOptions extends EngineCliOptions {
   db: string;
   weights: string;
   model?: string;
@@ -16,7 +17,7 @@ interface IdentifyCliOptions {
 }
 
 export function registerIdentify(program: Command, io: CliIO): void {
-  program
+  const command = program
     .command('identify')
     .description('rank the enrolled speakers for each recording; "unknown" when the best score is below the threshold')
     .argument('<audio...>', 'recordings to identify')
@@ -31,7 +32,8 @@ export function registerIdentify(program: Command, io: CliIO): void {
     .option('--top <k>', 'speakers to list per recording', positiveInt, 3)
     .option('--crops <n>', 'voxceleb models: embed N evenly spaced crops (as at enrollment)', positiveInt)
     .option('--crop-frames <frames>', 'frames per crop', positiveInt)
-    .option('--json', 'print one JSON object per recording')
+    .option('--json', 'print one JSON object per recording');
+  addEngineOptions(command)
     .action(async (audio: string[], opts: IdentifyCliOptions, cmd: Command) => {
       await prepareBackend(cmd);
       let failures = 0;
@@ -42,6 +44,8 @@ export function registerIdentify(program: Command, io: CliIO): void {
         top: opts.top,
         crops: opts.crops,
         cropFrames: opts.cropFrames,
+        engine: opts.engine,
+        threads: opts.threads,
         onFileError: (_file, err) => {
           failures++;
           io.stderr(`voxkit: ${formatError(err)}\n`);

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { VoxkitError, formatError } from '../../errors.js';
-import { embedFile, loadEncoder } from '../../api/load-encoder-node.js';
+import { disposeLoadedEncoder, embedFile, loadEncoder } from '../../api/load-encoder-node.js';
 import { readTrainList, scanSpeakerFolders } from '../../data/dataset-node.js';
 import { projectEmbeddings, sampleIndicesPerGroup, type ProjectionMethod } from '../../eval/projection.js';
 import { projectionChartSvg } from '../../report/eval-plots.js';
@@ -11,8 +11,9 @@ import { svgToPng } from '../../report/png-node.js';
 import { writeFileAtomic } from '../../io/atomic-write-node.js';
 import { PartialFailure, type CliIO } from '../main.js';
 import { positiveInt, prepareBackend } from '../options.js';
+import { addEngineOptions, type EngineCliOptions } from './engine-options.js';
 
-interface ProjectCliOptions {
+interface ProjectCliOptions extends EngineCliOptions {
   weights: string;
   model?: string;
   list?: string;
@@ -32,7 +33,7 @@ function nonNegativeInt(value: string): number {
 }
 
 export function registerProject(program: Command, io: CliIO): void {
-  program
+  const command = program
     .command('project')
     .description('embed recordings and draw them in 2-D (UMAP), coloured by speaker')
     .argument('[dir]', 'folder of speaker folders (DIR/<speaker>/…/<file>), instead of --list and --path')
@@ -45,7 +46,8 @@ export function registerProject(program: Command, io: CliIO): void {
     .option('--seed <n>', 'seed of the sample and of the projection', nonNegativeInt, 0)
     .addOption(new Option('--method <name>', 'projection; auto = UMAP, or PCA for fewer than 10 recordings').choices(['auto', 'umap', 'pca']).default('auto'))
     .option('--crops <n>', 'voxceleb models: embed N evenly spaced crops', positiveInt)
-    .option('--title <text>', 'chart title')
+    .option('--title <text>', 'chart title');
+  addEngineOptions(command)
     .action(async (dir: string | undefined, opts: ProjectCliOptions, cmd: Command) => {
       const format = outputFormat(opts.out);
       if (dir !== undefined && (opts.list || opts.path)) throw new VoxkitError('E_USAGE', 'give either a folder of speaker folders or --list with --path, not both');
@@ -55,7 +57,7 @@ export function registerProject(program: Command, io: CliIO): void {
       const chosen = sampleIndicesPerGroup(all.map((u) => u.speaker), opts.maxPerSpeaker, opts.seed).map((i) => all[i]);
 
       await prepareBackend(cmd);
-      const loaded = await loadEncoder(opts.weights, { model: opts.model });
+      const loaded = await loadEncoder(opts.weights, { model: opts.model, engine: opts.engine, threads: opts.threads });
       const vectors: Float32Array[] = [];
       const speakers: string[] = [];
       let failures = 0;
@@ -71,7 +73,7 @@ export function registerProject(program: Command, io: CliIO): void {
           }
         }
       } finally {
-        loaded.encoder.dispose();
+        disposeLoadedEncoder(loaded);
       }
       if (vectors.length === 0) throw new VoxkitError('E_DATA', 'no recording could be embedded');
 
