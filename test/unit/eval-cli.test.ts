@@ -149,3 +149,24 @@ test('bad inputs give one-line errors and exit code 2', async () => {
   assertOneLineError(await run(evalArgs('--norm', 's-norm')), /need --cohort/);
   assert.equal((await run(evalArgs('--p-target', '1.5'))).code, 2);
 });
+
+test('--engine ort and --engine tfjs give the same scores (within 1e-4) and keep separate cache entries', async () => {
+  const engineCache = join(dir, 'engine-cache');
+  const runEngine = async (engine: string) => {
+    const scores = join(dir, `scores-${engine}.txt`);
+    const r = await run(['eval', '-w', WEIGHTS, '--test-list', trialList, '--test-path', wav, '--cache', engineCache, ...CROPS, '--json', '--scores', scores, '--engine', engine, '--threads', '1']);
+    assert.equal(r.code, 0, r.stderr);
+    return { report: JSON.parse(r.stdout), ...readScores(scores) };
+  };
+  const tfjs = await runEngine('tfjs');
+  const ort = await runEngine('ort');
+  assert.equal(tfjs.report.engine, 'tfjs');
+  assert.equal(ort.report.engine, 'ort');
+  assert.equal(ort.report.cacheHits, 0, 'tfjs embeddings are not reused for ort');
+  assert.deepEqual(ort.pairs, tfjs.pairs);
+  assert.deepEqual(ort.labels, tfjs.labels);
+  const worst = Math.max(...ort.scores.map((s, i) => Math.abs(s - tfjs.scores[i])));
+  assert.ok(worst < 1e-4, `largest score difference ${worst}`);
+  const again = await runEngine('tfjs');
+  assert.equal(again.report.cacheHits, again.report.files, 'each engine finds its own entries');
+});
