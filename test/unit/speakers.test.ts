@@ -218,3 +218,28 @@ test('CLI: another model, bad names, missing files and databases are one-line er
   const listing = JSON.parse((await run(['speakers', '--db', db, '--json'])).stdout);
   assert.deepEqual(listing.speakers.map((s: { name: string; embeddings: number }) => [s.name, s.embeddings]), [['alice', 1]]);
 });
+
+test('CLI: enroll and identify with --engine ort and --engine tfjs give the same decisions and scores (within 1e-4)', async () => {
+  const speakers = [...bySpeaker.keys()].sort().slice(0, 3);
+  const queries = [...speakers.map((s) => bySpeaker.get(s)![2]), bySpeaker.get([...bySpeaker.keys()].sort()[6])![0]];
+  const identified = async (engine: string) => {
+    const db = join(dir, `engine-${engine}.voxdb`);
+    for (const s of speakers) {
+      const r = await run(['enroll', '--db', db, '--speaker', s, '-w', DEMO_MODEL, '--engine', engine, '--threads', '1', ...bySpeaker.get(s)!.slice(0, 2)]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const r = await run(['identify', '--json', '--db', db, '-w', DEMO_MODEL, '--engine', engine, '--threads', '1', '--threshold', '0.3', ...queries]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; speaker: string | null; ranked: Array<{ name: string; score: number }> });
+  };
+  const ort = await identified('ort');
+  const tfjs = await identified('tfjs');
+  assert.equal(ort.length, queries.length);
+  ort.forEach((o, i) => {
+    const t = tfjs[i];
+    assert.equal(o.file, t.file);
+    assert.equal(o.speaker, t.speaker);
+    assert.deepEqual(o.ranked.map((s) => s.name), t.ranked.map((s) => s.name));
+    o.ranked.forEach((s, k) => assert.ok(Math.abs(s.score - t.ranked[k].score) < 1e-4, `${o.file}: ${s.score} vs ${t.ranked[k].score}`));
+  });
+});
