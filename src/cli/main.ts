@@ -25,6 +25,7 @@ import { registerSpeakers } from './commands/speakers.js';
 import { registerDiarize } from './commands/diarize.js';
 import { registerCache } from './commands/cache.js';
 import { registerExport } from './commands/export.js';
+import { registerServe } from './commands/serve.js';
 
 export interface CliIO {
   stdout: (text: string) => void;
@@ -75,6 +76,7 @@ export function buildProgram(io: CliIO): Command {
   registerDiarize(program, io);
   registerCache(program, io);
   registerExport(program, io);
+  registerServe(program, io);
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   return program;
 }
