@@ -111,6 +111,28 @@ test('voxkit diarize --db names the clusters after enrolled speakers', async () 
   assert.ok(der < 0.1, `DER ${der}`);
 });
 
+test('voxkit diarize: --engine ort and --engine tfjs give the same segments', async () => {
+  const c = conversations.find((x) => x.speakers.length === 3)!;
+  const wav = join(dir, 'engines.wav');
+  await writeWav(wav, c.samples, c.sampleRateHz);
+  const diarized = async (engine: string) => {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['diarize', '-w', WEIGHTS, wav, '--engine', engine, '--threads', '1', '--json', '-'], { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+    assert.equal(code, 0, stderr);
+    return JSON.parse(stdout).recordings[0] as { numSpeakers: number; segments: Array<{ start: number; end: number; speaker: string; confidence: number }> };
+  };
+  const ort = await diarized('ort');
+  const tfjs = await diarized('tfjs');
+  assert.equal(ort.numSpeakers, tfjs.numSpeakers);
+  assert.ok(ort.segments.length > 1);
+  assert.deepEqual(
+    ort.segments.map(({ start, end, speaker }) => ({ start, end, speaker })),
+    tfjs.segments.map(({ start, end, speaker }) => ({ start, end, speaker })),
+  );
+  ort.segments.forEach((s, i) => assert.ok(Math.abs(s.confidence - tfjs.segments[i].confidence) <= 2e-3));
+});
+
 // Bounds set after measuring, with a margin. Measured (2026-11-22, wasm backend): automatic count
 // mean DER 30.5 % (2 speakers 17.4 %, 3: 30.1 %, 4: 43.9 %; collar 0.25 s: 26.5 %), counts
 // 2→2, 2→4, 3→2, 3→2, 4→2, 4→2; one-speaker baseline 72.3 %; missed + false-alarm speech 3.8 %;
