@@ -119,3 +119,21 @@ test('bad inputs: one line naming the problem, exit 2, before the model is loade
   }
   assert.equal(existsSync(out), false, 'nothing written for bad inputs');
 });
+
+test('--engine ort and --engine tfjs give the same clusters and confident members', async () => {
+  const inputs = ['id00002', 'id00003', 'id00004'].map((id) => join(corpus, 'wav', id));
+  const clustered = async (engine: string) => {
+    const { code, stdout, stderr } = await run(['cluster', '-w', WEIGHTS, '--engine', engine, '--threads', '1', '-o', join(dir, `engine-${engine}`), '--json', ...inputs]);
+    assert.equal(code, 0, stderr);
+    return JSON.parse(stdout) as CollectionReport;
+  };
+  const ort = await clustered('ort');
+  const tfjs = await clustered('tfjs');
+  assert.equal(ort.embedded, 15);
+  assert.ok(ort.numClusters >= 2, `${ort.numClusters} cluster(s)`);
+  assert.equal(ort.numClusters, tfjs.numClusters);
+  const groups = (r: CollectionReport) => r.clusters.map((c) => c.members.map((m) => `${m.relativePath} ${m.confident}`));
+  assert.deepEqual(groups(ort), groups(tfjs));
+  ort.clusters.forEach((c, i) => c.members.forEach((m, j) => assert.ok(Math.abs(m.centroidSimilarity - tfjs.clusters[i].members[j].centroidSimilarity) < 1e-4)));
+  assert.equal(readFileSync(join(dir, 'engine-ort', 'groups.txt'), 'utf8'), readFileSync(join(dir, 'engine-tfjs', 'groups.txt'), 'utf8'));
+});
