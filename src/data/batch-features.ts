@@ -12,7 +12,7 @@ import { type AugmentPlan, type BatchAugmentation, applySpecAugment, applyWaveAu
 /**
  * How training items are cut:
  * - `samples`: voxceleb_trainer crops of maxFrames·160 + 240 samples, features of the crop
- *   (voxceleb log-mel, waveform and RTVC mel specs);
+ *   (voxceleb log-mel, Kaldi fbank, waveform and RTVC mel specs);
  * - `frames`: numFrames feature frames of the whole utterance (RTVC partial utterances from an
  *   rtvc-mel spec; windows of precomputed frames for a frames spec).
  */
@@ -57,7 +57,8 @@ function samplesOf(source: ItemSource, spec: FeatureSpec): Float32Array {
 export function checkAugmentationForSpec(spec: FeatureSpec, augmentation: Pick<BatchAugmentation, 'settings'>): void {
   if (spec.kind === 'frames') throw new VoxkitError('E_CONFIG', `${spec.source}: precomputed feature frames cannot be augmented (no waveform)`);
   if (augmentation.settings.specAugment && !(spec.kind === 'voxceleb-logmel' && spec.logInput)) {
-    throw new VoxkitError('E_CONFIG', `${spec.source}: SpecAugment masks log-mel features; ${spec.kind === 'voxceleb-logmel' ? 'this front end takes no log' : `${spec.kind} features are not log-mel`}`);
+    const why = spec.kind === 'voxceleb-logmel' ? 'this front end takes no log' : spec.kind === 'kaldi-fbank' ? 'only in the voxceleb [mels, frames] layout, not on fbank frames' : `${spec.kind} features are not log-mel`;
+    throw new VoxkitError('E_CONFIG', `${spec.source}: SpecAugment masks log-mel features; ${why}`);
   }
 }
 

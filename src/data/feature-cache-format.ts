@@ -3,7 +3,7 @@
  *
  * What is cached is what a training crop is cut FROM, so batches from the cache are bit-identical
  * to batches decoded from audio for the same seed:
- * - sample-crop front ends (voxceleb log-mel, waveform/RawNet3): the decoded, resampled waveform —
+ * - sample-crop front ends (voxceleb log-mel, Kaldi fbank, waveform/RawNet3): the decoded, resampled waveform —
  *   their crop is cut in samples and the log-mel/instance norm is computed on the crop, which
  *   whole-utterance features cannot reproduce;
  * - RTVC mel (frame-window crops): the mel frames of the whole utterance — a partial's frames are
@@ -65,6 +65,7 @@ export function entryBytes(record: CacheEntryRecord): number {
 export function cacheContentFor(spec: FeatureSpec): CacheContent {
   switch (spec.kind) {
     case 'voxceleb-logmel':
+    case 'kaldi-fbank':
     case 'waveform':
       return { kind: 'waveform', sampleRateHz: spec.sampleRateHz };
     case 'rtvc-mel':

@@ -105,7 +105,7 @@ export class OrtEngine implements EmbeddingEngine {
       const chunk = waves.slice(start, start + this.maxBatch);
       let data: Float32Array;
       let shape: number[];
-      if (kind === 'voxceleb-logmel') {
+      if (kind === 'voxceleb-logmel' || kind === 'kaldi-fbank') {
         ({ data, shape } = computeFeatures(this.encoder.featureSpec(), chunk));
       } else {
         ({ data, shape } = computeFeatures({ kind: 'waveform', source: this.architecture, sampleRateHz: this.sampleRateHz }, chunk));

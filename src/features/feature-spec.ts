@@ -7,6 +7,7 @@
  */
 import { ShapeError, VoxkitError } from '../errors.js';
 import { type PadMode } from './framing.js';
+import { type KaldiFbankOptions, kaldiFbank } from './kaldi-fbank.js';
 import { RTVC_MEL, rtvcMel } from './rtvc-mel.js';
 import { type VoxcelebFrontend, VOXCELEB_STFT, prepareVoxcelebFrontend, voxcelebLogMelBatch } from './voxceleb-logmel.js';
 
@@ -53,7 +54,21 @@ export interface FeatureFramesSpec {
   readonly numFeats: number;
 }
 
-export type FeatureSpec = VoxcelebLogMelSpec | RtvcMelSpec | WaveformSpec | FeatureFramesSpec;
+/**
+ * Kaldi fbank (kaldi-native-fbank / torchaudio.compliance.kaldi), [frames, numMelBins] per waveform:
+ * the input of WeSpeaker-style and sherpa-onnx speaker models. `options.subtractMean` is the
+ * per-utterance mean subtraction (sherpa-onnx's `feature_normalize_type: global-mean`).
+ */
+export interface KaldiFbankSpec {
+  readonly kind: 'kaldi-fbank';
+  readonly source: string;
+  readonly sampleRateHz: number;
+  readonly numMelBins: number;
+  /** Plain data only (no dither source): features are deterministic and the spec clones to workers. */
+  readonly options: Readonly<Omit<KaldiFbankOptions, 'random' | 'dither'>>;
+}
+
+export type FeatureSpec = VoxcelebLogMelSpec | RtvcMelSpec | WaveformSpec | FeatureFramesSpec | KaldiFbankSpec;
 export type FeatureKind = FeatureSpec['kind'];
 
 /** A batch of features: `data` row-major with shape `shape` (batch first). */
@@ -150,7 +165,8 @@ export function rtvcMelFrames(spec: RtvcMelSpec, wave: Float32Array): { data: Fl
  * bit-identical to `encoder.features(waves)` of the encoder the spec came from.
  *
  * @returns voxceleb-logmel: [batch, numMels, frames]; rtvc-mel: [batch, frames, 40];
- *   waveform: [batch, samples]. `frames` specs throw (their input is feature files).
+ *   kaldi-fbank: [batch, frames, numMelBins]; waveform: [batch, samples]. `frames` specs throw
+ *   (their input is feature files).
  */
 export function computeFeatures(spec: FeatureSpec, waves: readonly Float32Array[]): FeatureBatch {
   switch (spec.kind) {
@@ -168,6 +184,16 @@ export function computeFeatures(spec: FeatureSpec, waves: readonly Float32Array[
       data.set(first.data, 0);
       for (let b = 1; b < waves.length; b++) data.set(rtvcMelFrames(spec, waves[b]).data, b * perItem);
       return { data, shape: [waves.length, first.frames, RTVC_MEL.numMels] };
+    }
+    case 'kaldi-fbank': {
+      commonLength(spec, waves);
+      const options = { ...spec.options, sampleRateHz: spec.sampleRateHz, numMelBins: spec.numMelBins };
+      const first = kaldiFbank(waves[0], options);
+      const perItem = first.data.length;
+      const data = new Float32Array(waves.length * perItem);
+      data.set(first.data, 0);
+      for (let b = 1; b < waves.length; b++) data.set(kaldiFbank(waves[b], options).data, b * perItem);
+      return { data, shape: [waves.length, first.frames, first.numFeatures] };
     }
     case 'waveform': {
       const samples = commonLength(spec, waves);

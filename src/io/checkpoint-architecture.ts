@@ -67,6 +67,19 @@ function melFrontEnd(keys: ShapeMap): Record<string, unknown> {
   return out;
 }
 
+/**
+ * voxkit's Kaldi fbank front end (`fbank.settings` = [preset, num_mel_bins, input_scale,
+ * subtract_mean]); its values are read when the map holds them (a state dict does).
+ */
+function fbankFrontEnd(keys: ShapeMap): Record<string, unknown> {
+  const entry = keys.get('fbank.settings') as { readonly data?: ArrayLike<number> } | undefined;
+  if (!entry) return {};
+  const out: Record<string, unknown> = { frontend: 'kaldi-fbank' };
+  const values = entry.data;
+  if (values?.length === 4) Object.assign(out, { numMels: values[1], fbankInputScale: values[2], fbankSubtractMean: values[3] !== 0 });
+  return out;
+}
+
 function resnetHyperparameters(keys: ShapeMap, arch: 'ResNetSE34L' | 'ResNetSE34V2'): Record<string, unknown> {
   const numFilters = [1, 2, 3, 4].map((i) => dim(keys, `layer${i}.0.conv1.weight`, 0));
   const layers = [1, 2, 3, 4].map((i) => blockCount(keys, `layer${i}`));
@@ -76,6 +89,7 @@ function resnetHyperparameters(keys: ShapeMap, arch: 'ResNetSE34L' | 'ResNetSE34
   const pooledWidth = arch === 'ResNetSE34V2' ? dim(keys, 'attention.0.weight', 1) : dim(keys, 'attention', 0) ?? channels;
   const out: Record<string, unknown> = {
     ...melFrontEnd(keys),
+    ...fbankFrontEnd(keys),
     numFilters,
     layers,
     embeddingDim: dim(keys, 'fc.weight', 0),

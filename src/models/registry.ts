@@ -40,6 +40,14 @@ const quad = (v: unknown): [number, number, number, number] | undefined =>
 function defined<T extends object>(o: { [K in keyof T]?: T[K] | undefined }): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+/** ResNet front-end options (frontend, fbankInputScale, fbankSubtractMean) of hp. */
+function frontendOptions(hp: Hp): Partial<Pick<ResNetSE34LConfig, 'frontend' | 'fbankInputScale' | 'fbankSubtractMean'>> {
+  return defined<ResNetSE34LConfig>({
+    frontend: hp.frontend === 'kaldi-fbank' || hp.frontend === 'voxceleb-logmel' ? hp.frontend : undefined,
+    fbankInputScale: num(hp.fbankInputScale),
+    fbankSubtractMean: typeof hp.fbankSubtractMean === 'boolean' ? hp.fbankSubtractMean : undefined,
+  });
+}
 const shape0 = (state: StateDict | undefined, key: string): number | undefined => state?.get(key)?.shape[0];
 
 export const MODEL_REGISTRY = Object.freeze({
@@ -56,6 +64,7 @@ export const MODEL_REGISTRY = Object.freeze({
           pooling: hp.encoderType as ResNetSE34LConfig['pooling'] | undefined,
           channelsPerStage: quad(hp.numFilters),
           blocksPerStage: quad(hp.layers),
+          ...frontendOptions(hp),
         }),
       ),
   },
@@ -72,6 +81,7 @@ export const MODEL_REGISTRY = Object.freeze({
           pooling: hp.encoderType as ResNetSE34V2Config['pooling'] | undefined,
           channelsPerStage: quad(hp.numFilters),
           blocksPerStage: quad(hp.layers),
+          ...frontendOptions(hp),
           attentionChannels: shape0(state, 'attention.0.weight'),
         }),
       ),

@@ -19,7 +19,8 @@ import type { LayerProbe } from './layers/layer-probe.js';
 import { Linear } from './layers/linear.js';
 import { type AttentivePoolingType, attentivePool, softmaxOverTime } from './layers/pooling.js';
 import { SEResNetStage, type Stride2d } from './layers/se-basic-block.js';
-import type { ResNetSE34LConfig } from './resnet-se34l.js';
+import { type ResNetSE34LConfig, fbankSpec, melMajorInput, withFrontendDefaults } from './resnet-se34l.js';
+import { DEFAULT_FBANK_SETTINGS, KaldiFbankBuffers } from './layers/kaldi-fbank-buffers.js';
 import { MelSpectrogramBuffers, PreEmphasisBuffer, type VoxcelebWindowType } from './layers/voxceleb-frontend-buffers.js';
 
 /** The ResNetSE34L settings (numMels must be a multiple of 8: three stride-2 stages) plus V2's own. */
@@ -41,6 +42,9 @@ export const DEFAULT_RESNET_SE34V2_CONFIG: Readonly<ResNetSE34V2Config> = Object
   attentionChannels: 128,
   preEmphasis: 0.97,
   window: 'hamming',
+  frontend: 'voxceleb-logmel',
+  fbankInputScale: DEFAULT_FBANK_SETTINGS.inputScale,
+  fbankSubtractMean: DEFAULT_FBANK_SETTINGS.subtractMean,
 } satisfies ResNetSE34V2Config);
 
 const STAGE_STRIDES: readonly Stride2d[] = [
@@ -72,7 +76,10 @@ export class ResNetSE34V2 extends SpeakerEncoder {
   readonly conv1: Conv2d;
   readonly bn1: BatchNorm;
   readonly stages: SEResNetStage[];
-  readonly torchfb: PreEmphasisMelBuffers;
+  /** Pre-emphasis and log-mel buffers (absent with the kaldi-fbank front end). */
+  readonly torchfb?: PreEmphasisMelBuffers;
+  /** The fbank settings buffer (kaldi-fbank front end only; Kaldi fbank has its own pre-emphasis). */
+  readonly fbank?: KaldiFbankBuffers;
   readonly attentionIn: Conv1d;
   readonly attentionBn: BatchNorm;
   readonly attentionOut: Conv1d;
@@ -82,7 +89,7 @@ export class ResNetSE34V2 extends SpeakerEncoder {
 
   constructor(config: Partial<ResNetSE34V2Config> = {}) {
     super();
-    const c = { ...DEFAULT_RESNET_SE34V2_CONFIG, ...config };
+    const c = withFrontendDefaults(DEFAULT_RESNET_SE34V2_CONFIG, config);
     if (c.pooling !== 'SAP' && c.pooling !== 'ASP') {
       throw new VoxkitError('E_CONFIG', `resnet-se34v2.ts: pooling "${c.pooling}" is not supported; valid: SAP, ASP`);
     }
@@ -102,7 +109,11 @@ export class ResNetSE34V2 extends SpeakerEncoder {
         }),
       ),
     );
-    this.torchfb = this.child('torchfb', new PreEmphasisMelBuffers(c.numMels, c.preEmphasis, c.window));
+    if (c.frontend === 'kaldi-fbank') {
+      this.fbank = this.child('fbank', new KaldiFbankBuffers({ numMelBins: c.numMels, inputScale: c.fbankInputScale, subtractMean: c.fbankSubtractMean }));
+    } else {
+      this.torchfb = this.child('torchfb', new PreEmphasisMelBuffers(c.numMels, c.preEmphasis, c.window));
+    }
     this.flatChannels = channels[3] * v2OutputBands(c.numMels);
     const attention = this.child('attention', new Container());
     this.attentionIn = attention.add(0, new Conv1d(this.flatChannels, c.attentionChannels, 1));
@@ -117,24 +128,28 @@ export class ResNetSE34V2 extends SpeakerEncoder {
     return this.config.embeddingDim;
   }
 
-  /** Instance-normalised log-mel of the pre-emphasised waveforms: [batch, numMels, frames]. */
+  /**
+   * Instance-normalised log-mel of the pre-emphasised waveforms: [batch, numMels, frames], or Kaldi
+   * fbank [batch, frames, numMels] (kaldi-fbank front end).
+   */
   override featureSpec(): FeatureSpec {
-    const melSpectrogram = this.torchfb.melSpectrogram;
-    const frontend = melSpectrogram.frontend({ preEmphasis: this.torchfb.preEmphasis.coefficient(), logInput: this.config.logInput });
+    if (this.fbank) return fbankSpec(this.architecture, this.sampleRateHz, this.fbank, this.config.numMels);
+    const torchfb = this.torchfb!;
+    const melSpectrogram = torchfb.melSpectrogram;
+    const frontend = melSpectrogram.frontend({ preEmphasis: torchfb.preEmphasis.coefficient(), logInput: this.config.logInput });
     return voxcelebLogMelSpecOf(this.architecture, frontend, () => melSpectrogram.values().melFilterbank);
   }
 
   /**
-   * features [batch, numMels, frames] → embeddings [batch, embeddingDim]. `probe` sees `conv1`,
-   * `bn1`, `layer1`…`layer4` (NHWC), `attention` (softmax weights [B, T', C·F']) and `fc.input`.
+   * features [batch, numMels, frames] (fbank: [batch, frames, numMels]) → embeddings [batch,
+   * embeddingDim]. `probe` sees `conv1`, `bn1`, `layer1`…`layer4` (NHWC), `attention` (softmax
+   * weights [B, T', C·F']) and `fc.input`.
    */
   forward(features: tf.Tensor, probe?: LayerProbe): tf.Tensor2D {
-    const [batch, numMels, frames] = features.shape;
-    if (features.rank !== 3 || numMels !== this.config.numMels || frames < 1) {
-      throw new ShapeError('ResNetSE34V2 input', `[batch, ${this.config.numMels}, frames]`, features.shape);
-    }
     return tf.tidy(() => {
-      let x = features.reshape([batch, numMels, frames, 1]) as tf.Tensor4D;
+      const input = melMajorInput('ResNetSE34V2', features, this.config);
+      const [batch, numMels, frames] = input.shape;
+      let x = input.reshape([batch, numMels, frames, 1]) as tf.Tensor4D;
       if (probe) {
         x = this.conv1.forward(x);
         probe('conv1', x);

@@ -234,6 +234,13 @@ export interface TrainConfig extends ParsedTrainConfig {
   runName: string;
 }
 
+/** ResNet front-end options: voxceleb_trainer's log-mel, or Kaldi fbank frames (sherpa-onnx export). */
+const RESNET_FRONTEND_OPTIONS = {
+  frontend: z.enum(['voxceleb-logmel', 'kaldi-fbank']).optional(),
+  fbankInputScale: z.union([z.literal(1), z.literal(32768)]).optional(),
+  fbankSubtractMean: z.boolean().optional(),
+};
+
 /** Architecture options each model accepts (the registry's hyper-parameter names). */
 export const MODEL_OPTION_SCHEMAS: Readonly<Record<ModelName, z.ZodType>> = Object.freeze({
   ResNetSE34L: z.strictObject({
@@ -242,6 +249,7 @@ export const MODEL_OPTION_SCHEMAS: Readonly<Record<ModelName, z.ZodType>> = Obje
     encoderType: z.enum(['SAP', 'ASP']).optional(),
     numFilters: intQuad.optional(),
     layers: intQuad.optional(),
+    ...RESNET_FRONTEND_OPTIONS,
   }),
   ResNetSE34V2: z.strictObject({
     numMels: positiveInt.optional(),
@@ -249,6 +257,7 @@ export const MODEL_OPTION_SCHEMAS: Readonly<Record<ModelName, z.ZodType>> = Obje
     encoderType: z.enum(['SAP', 'ASP']).optional(),
     numFilters: intQuad.optional(),
     layers: intQuad.optional(),
+    ...RESNET_FRONTEND_OPTIONS,
   }),
   VGGVox: z.strictObject({ embeddingDim: positiveInt.optional() }),
   RawNet3: z.strictObject({

@@ -64,6 +64,7 @@ function probe(encoder: SpeakerEncoder, exported: OnnxExport): { data: Float32Ar
       ({ data, shape } = computeFeatures({ kind: 'waveform', source: encoder.architecture, sampleRateHz: encoder.sampleRateHz }, waves));
       break;
     case 'voxceleb-logmel':
+    case 'kaldi-fbank':
       ({ data, shape } = computeFeatures(encoder.featureSpec(), waves));
       break;
     case 'rtvc-mel': {
@@ -81,7 +82,7 @@ function probe(encoder: SpeakerEncoder, exported: OnnxExport): { data: Float32Ar
     }
   }
   const expected = tf.tidy(() => {
-    const out = exported.inputKind === 'waveform' || exported.inputKind === 'voxceleb-logmel' ? encoder.embed(waves) : encoder.forward(tf.tensor(data, shape));
+    const out = ['waveform', 'voxceleb-logmel', 'kaldi-fbank'].includes(exported.inputKind) ? encoder.embed(waves) : encoder.forward(tf.tensor(data, shape));
     return out.dataSync() as Float32Array;
   });
   return { data, shape, expected };

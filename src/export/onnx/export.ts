@@ -9,13 +9,16 @@
  * - RawNet3: `waveform` [batch, samples] (its front end is part of the network);
  * - RTVC: `mel_frames` [batch, frames, 40] (RTVC's linear-power mel, computed in TypeScript; the
  *   1.6 s partial-utterance logic stays outside the graph);
- * - singer encoder: `feature_frames` [batch, frames, num_feats]; a second output `class_logits`.
+ * - singer encoder: `feature_frames` [batch, frames, num_feats]; a second output `class_logits`;
+ * - encoders built with the Kaldi fbank front end: `x` [B, T, n_mels], the fbank frames as
+ *   `computeFeatures(encoder.featureSpec(), waves)` gives them (always separate: the sherpa-onnx
+ *   layout, see sherpa-onnx.ts).
  * Output `embedding` [batch, embedding_dim].
  */
 import type * as tf from '@tensorflow/tfjs';
 import { VoxkitError } from '../../errors.js';
 import { VERSION } from '../../version.js';
-import type { FeatureSpec, VoxcelebLogMelSpec } from '../../features/feature-spec.js';
+import type { FeatureSpec, KaldiFbankSpec, VoxcelebLogMelSpec } from '../../features/feature-spec.js';
 import { VOXCELEB_STFT } from '../../features/voxceleb-logmel.js';
 import { periodicWindow } from '../../features/window.js';
 import type { SpeakerEncoder } from '../../models/encoder.js';
@@ -52,7 +55,7 @@ export interface OnnxExport {
   metadata: Record<string, string>;
   inputName: string;
   /** What the input holds: waveforms, voxceleb log-mel features, RTVC mel frames or feature frames. */
-  inputKind: 'waveform' | 'voxceleb-logmel' | 'rtvc-mel' | 'frames';
+  inputKind: 'waveform' | 'voxceleb-logmel' | 'kaldi-fbank' | 'rtvc-mel' | 'frames';
   outputNames: string[];
   frontend: FrontendLocation;
   nodeCount: number;
@@ -64,6 +67,8 @@ export const ONNX_IO = {
   features: 'features',
   melFrames: 'mel_frames',
   featureFrames: 'feature_frames',
+  /** Kaldi fbank frames [B, T, n_mels]: the name and layout of sherpa-onnx's speaker models. */
+  fbank: 'x',
   embedding: 'embedding',
   classLogits: 'class_logits',
 } as const;
@@ -76,6 +81,8 @@ interface Built {
   outputs: string[];
   frontend: FrontendLocation;
   frontendSettings: Record<string, unknown>;
+  /** Name of the batch axis (`batch`; `B` in sherpa-onnx-style fbank graphs). */
+  batchDim?: string;
 }
 
 function windowName(window: Float32Array): string {
@@ -123,9 +130,33 @@ function voxcelebSettings(spec: VoxcelebLogMelSpec, location: FrontendLocation):
   return settings;
 }
 
-/** Input of a voxceleb log-mel model: the waveform through the in-graph front end, or the features. */
-function voxcelebInput(name: string, spec: FeatureSpec, location: FrontendLocation): Built {
-  if (spec.kind !== 'voxceleb-logmel') throw new VoxkitError('E_USAGE', `${name}: expected a voxceleb log-mel front end`);
+function fbankSettings(spec: KaldiFbankSpec): Record<string, unknown> {
+  return { kind: 'kaldi-fbank', location: 'separate', sample_rate: spec.sampleRateHz, num_mel_bins: spec.numMelBins, ...spec.options, output: '[frames, num_mel_bins] per waveform' };
+}
+
+/**
+ * Input of a ResNet-family model, as [B, n_mels, T] log-mel features: the waveform through the
+ * in-graph front end, the log-mel features, or Kaldi fbank frames [B, T, n_mels] transposed.
+ * `location` undefined: inside for log-mel, separate for fbank (the only placement it has).
+ */
+function voxcelebInput(name: string, spec: FeatureSpec, location: FrontendLocation | undefined): Built {
+  if (spec.kind === 'kaldi-fbank') {
+    if (location === 'inside') throw new VoxkitError('E_USAGE', `${name} on Kaldi fbank: the front end cannot go inside the graph; use --frontend separate (or --target sherpa-onnx)`);
+    const g = new OnnxGraph(name);
+    const frames = g.input(ONNX_IO.fbank, 'float', ['B', 'T', spec.numMelBins], 'Kaldi fbank frames (voxkit computeFeatures; sherpa-onnx computes the same)');
+    return {
+      g,
+      input: g.op('Transpose', [frames], { perm: [0, 2, 1] }, 'fbank_mel_major'), // [B, M, T] as the log-mel models take
+      inputKind: 'kaldi-fbank',
+      inputDescription: `${ONNX_IO.fbank}: float32 [B, T, ${spec.numMelBins}], Kaldi fbank frames of the front end in metadata "frontend"${spec.options.subtractMean ? ' with the utterance mean subtracted' : ''}`,
+      outputs: [],
+      frontend: 'separate',
+      frontendSettings: fbankSettings(spec),
+      batchDim: 'B',
+    };
+  }
+  if (spec.kind !== 'voxceleb-logmel') throw new VoxkitError('E_USAGE', `${name}: expected a voxceleb log-mel or Kaldi fbank front end`);
+  location ??= 'inside';
   const g = new OnnxGraph(name);
   if (location === 'inside') {
     const wave = g.input(ONNX_IO.waveform, 'float', ['batch', 'samples'], 'mono waveforms at 16 kHz, float in [-1, 1], more than 256 samples');
@@ -170,12 +201,12 @@ function attentivePool(g: OnnxGraph, x: string, w: string, type: 'SAP' | 'ASP', 
 }
 
 function finish(built: Built, embedding: string, dim: number): Built {
-  built.g.output(embedding, ONNX_IO.embedding, 'float', ['batch', dim], 'speaker embedding');
+  built.g.output(embedding, ONNX_IO.embedding, 'float', [built.batchDim ?? 'batch', dim], 'speaker embedding');
   built.outputs.push(ONNX_IO.embedding);
   return built;
 }
 
-function exportResNetSE34L(model: ResNetSE34L, location: FrontendLocation): Built {
+function exportResNetSE34L(model: ResNetSE34L, location: FrontendLocation | undefined): Built {
   const built = voxcelebInput('ResNetSE34L', model.featureSpec(), location);
   const { g } = built;
   let x = g.op('Unsqueeze', [built.input, g.ints([1])], {}, 'input'); // [B, 1, M, T]
@@ -187,7 +218,7 @@ function exportResNetSE34L(model: ResNetSE34L, location: FrontendLocation): Buil
   return finish(built, linear(g, pooled, model.fc, 'fc'), model.embeddingDim);
 }
 
-function exportResNetSE34V2(model: ResNetSE34V2, location: FrontendLocation): Built {
+function exportResNetSE34V2(model: ResNetSE34V2, location: FrontendLocation | undefined): Built {
   const built = voxcelebInput('ResNetSE34V2', model.featureSpec(), location);
   const { g } = built;
   let x = g.op('Unsqueeze', [built.input, g.ints([1])], {}, 'input');
@@ -380,9 +411,9 @@ function exportRawNet3(model: RawNet3): Built {
 function build(encoder: SpeakerEncoder, location: FrontendLocation | undefined): Built {
   switch (encoder.architecture) {
     case 'ResNetSE34L':
-      return exportResNetSE34L(encoder as ResNetSE34L, location ?? 'inside');
+      return exportResNetSE34L(encoder as ResNetSE34L, location);
     case 'ResNetSE34V2':
-      return exportResNetSE34V2(encoder as ResNetSE34V2, location ?? 'inside');
+      return exportResNetSE34V2(encoder as ResNetSE34V2, location);
     case 'VGGVox':
       return exportVGGVox(encoder as VGGVox, location ?? 'inside');
     case 'RawNet3':
@@ -439,6 +470,8 @@ function inputNameOf(kind: OnnxExport['inputKind']): string {
       return ONNX_IO.waveform;
     case 'voxceleb-logmel':
       return ONNX_IO.features;
+    case 'kaldi-fbank':
+      return ONNX_IO.fbank;
     case 'rtvc-mel':
       return ONNX_IO.melFrames;
     default:
