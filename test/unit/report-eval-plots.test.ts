@@ -364,3 +364,25 @@ test('voxkit project: a chart from speaker folders and from a train list; bad in
   }
   assert.ok(!existsSync(join(dir, 'x.svg')) && !existsSync(join(dir, 'x.jpg')));
 });
+
+test('voxkit project: --engine ort and --engine tfjs draw the same chart (PCA points within 0.05 px)', async () => {
+  const corpus = join(dir, 'corpus');
+  if (!existsSync(join(corpus, 'train_list.txt'))) {
+    await synthesizeCorpus({ outDir: corpus, speakers: 4, utterancesPerSpeaker: 3, seed: 12, engines: ['flite'], workers: 0 });
+  }
+  const drawn = async (engine: string) => {
+    const out = join(dir, 'charts', `engine-${engine}.svg`);
+    const result = await run(['project', '-w', MODEL, join(corpus, 'wav'), '-o', out, '--method', 'pca', '--engine', engine, '--threads', '1']);
+    assert.equal(result.code, 0, result.stderr);
+    const svg = readFileSync(out, 'utf8');
+    return { stdout: result.stdout, svg, numbers: (svg.match(/-?\d+(\.\d+)?/g) ?? []).map(Number) };
+  };
+  const ort = await drawn('ort');
+  const tfjs = await drawn('tfjs');
+  assert.equal(ort.stdout.replace(/^\S+: /, ''), tfjs.stdout.replace(/^\S+: /, ''));
+  assert.equal(countOf(markGroup(ort.svg, 'role-mark marks'), /<path/g), 12);
+  // Same marks, ticks and labels; only the last digits of the point positions may differ.
+  assert.equal(ort.numbers.length, tfjs.numbers.length);
+  const worst = Math.max(...ort.numbers.map((x, i) => Math.abs(x - tfjs.numbers[i])));
+  assert.ok(worst < 0.05, `largest coordinate difference ${worst}`);
+});
