@@ -81,8 +81,12 @@ function mimeOf(name: string): string {
   return MIME_BY_EXTENSION[dot >= 0 ? name.slice(dot) : ''] ?? 'application/octet-stream';
 }
 
-/** dist/browser of this package: beside this module when built, under dist/ when run from src/. */
+/**
+ * VOXKIT_BROWSER_DIR when set (a customised or freshly built page), else dist/browser of this
+ * package: beside this module when built, under dist/ when run from src/.
+ */
 export function defaultBundleDir(): string {
+  if (process.env.VOXKIT_BROWSER_DIR) return process.env.VOXKIT_BROWSER_DIR;
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, '..', 'browser'), join(here, '..', '..', 'dist', 'browser')];
   return candidates.find((dir) => existsSync(join(dir, 'voxkit-browser.js'))) ?? candidates[candidates.length - 1];
