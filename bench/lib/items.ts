@@ -272,7 +272,10 @@ const lstmBatch = (inputs: BenchInputs): Float32Array => {
 const newResNetSE34L = async () => new (await import('../../src/models/resnet-se34l.js')).ResNetSE34L();
 const newRtvc = async () => new (await import('../../src/models/rtvc-encoder.js')).RtvcEncoder();
 
-/** ONNX Runtime rows (`voxkit` column = ORT; PyTorch timed beside them), and batch throughput rows. */
+/**
+ * ONNX Runtime rows (`voxkit` column = ORT; PyTorch timed beside them), and batch throughput rows
+ * (tfjs and ORT, each with PyTorch's same batch beside it).
+ */
 export const ORT_BENCH_ITEMS: readonly BenchItem[] = [
   ortItem('ResNetSE34L', 'ResNetSE34L-ort', 'ResNetSE34L — ONNX Runtime', '3 s wave', 3, newResNetSE34L, (e, i) => e.embedWaves([i.utterance])),
   ortItem('ResNetSE34V2', 'ResNetSE34V2-ort', 'ResNetSE34V2 — ONNX Runtime', '3 s wave', 3, async () => new (await import('../../src/models/resnet-se34v2.js')).ResNetSE34V2(), (e, i) =>
@@ -290,7 +293,6 @@ export const ORT_BENCH_ITEMS: readonly BenchItem[] = [
   ),
   {
     name: 'ResNetSE34L-batch16',
-    torchName: null,
     group: 'encoder',
     label: `ResNetSE34L, batch of ${BATCH} — tfjs`,
     input: `${BATCH} × 3 s wave`,
@@ -301,10 +303,9 @@ export const ORT_BENCH_ITEMS: readonly BenchItem[] = [
       return { parameters: encoder.numParameters(), call: () => consume(encoder.embed(waves)), dispose: () => encoder.dispose() };
     },
   },
-  ortItem(null, 'ResNetSE34L-batch16-ort', `ResNetSE34L, batch of ${BATCH} — ONNX Runtime`, `${BATCH} × 3 s wave`, 3 * BATCH, newResNetSE34L, (e, i) => e.embedWaves(batchOf(i.utterance))),
+  ortItem('ResNetSE34L-batch16', 'ResNetSE34L-batch16-ort', `ResNetSE34L, batch of ${BATCH} — ONNX Runtime`, `${BATCH} × 3 s wave`, 3 * BATCH, newResNetSE34L, (e, i) => e.embedWaves(batchOf(i.utterance))),
   {
     name: 'RTVC-batch16',
-    torchName: null,
     group: 'encoder',
     label: `RTVC LSTM encoder, batch of ${BATCH} — tfjs`,
     input: `${BATCH} × 300×40 frames`,
@@ -322,7 +323,7 @@ export const ORT_BENCH_ITEMS: readonly BenchItem[] = [
       };
     },
   },
-  ortItem(null, 'RTVC-batch16-ort', `RTVC LSTM encoder, batch of ${BATCH} — ONNX Runtime`, `${BATCH} × 300×40 frames`, 3 * BATCH, newRtvc, (e, i) =>
+  ortItem('RTVC-batch16', 'RTVC-batch16-ort', `RTVC LSTM encoder, batch of ${BATCH} — ONNX Runtime`, `${BATCH} × 300×40 frames`, 3 * BATCH, newRtvc, (e, i) =>
     e.run(lstmBatch(i), [BATCH, LSTM_INPUT_FRAMES, LSTM_INPUT_FEATURES]),
   ),
 ];

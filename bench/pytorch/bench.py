@@ -33,6 +33,7 @@ except RuntimeError:  # already set by an earlier parallel op
 torch.manual_seed(0)
 
 ENCODER_INPUT_SECONDS = 3
+BATCH = 16  # the batch-throughput items: bench/lib/items.ts BATCH
 SAMPLE_RATE_HZ = models.SAMPLE_RATE_HZ
 
 
@@ -63,6 +64,9 @@ def build_item(name: str, wave: np.ndarray, frames: np.ndarray):
         "RawNet3": lambda: (models.RawNet3(), utterance_batch),
         "RTVC": lambda: (models.Ge2eLstmEncoder(), frame_batch),
         "singer": lambda: (models.SingerEncoder(), frame_batch),
+        # Throughput: the same input repeated BATCH times, one forward pass.
+        f"ResNetSE34L-batch{BATCH}": lambda: (models.ResNetSE34L(), utterance_batch.repeat(BATCH, 1)),
+        f"RTVC-batch{BATCH}": lambda: (models.Ge2eLstmEncoder(), frame_batch.repeat(BATCH, 1, 1)),
     }
     if name in encoders:
         model, inputs = encoders[name]()
