@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { exportOnnxFile } from '../../export/onnx/export-file-node.js';
 import type { FrontendLocation } from '../../export/onnx/export.js';
+import { SHERPA_ONNX_FRAMEWORKS, type SherpaOnnxFramework } from '../../export/onnx/sherpa-onnx.js';
 import type { CliIO } from '../main.js';
 import { prepareBackend } from '../options.js';
 
@@ -12,6 +13,9 @@ interface ExportCliOptions {
   frontend?: FrontendLocation;
   check: boolean;
   json?: boolean;
+  target?: 'sherpa-onnx';
+  language?: string;
+  framework?: SherpaOnnxFramework;
 }
 
 export function registerExport(program: Command, io: CliIO): void {
@@ -28,17 +32,32 @@ export function registerExport(program: Command, io: CliIO): void {
         'separate',
       ]),
     )
+    .addOption(
+      new Option('--target <runtime>', 'sherpa-onnx: a SpeakerEmbeddingExtractor model (fbank input x [B, T, 80], its metadata keys); needs an encoder trained with --model-option frontend=kaldi-fbank').choices([
+        'sherpa-onnx',
+      ]),
+    )
+    .option('--language <name>', 'sherpa-onnx "language" metadata (default English)')
+    .addOption(new Option('--framework <name>', 'sherpa-onnx "framework" metadata (default wespeaker; both run the same code)').choices([...SHERPA_ONNX_FRAMEWORKS]))
     .option('--no-check', 'do not load the result in ONNX Runtime and compare it with the original before writing')
     .option('--json', 'print a JSON summary')
     .action(async (opts: ExportCliOptions, cmd: Command) => {
       await prepareBackend(cmd);
-      const result = await exportOnnxFile(opts.weights, opts.out, { model: opts.model, frontend: opts.frontend, skipCheck: !opts.check });
+      const result = await exportOnnxFile(opts.weights, opts.out, {
+        model: opts.model,
+        frontend: opts.frontend,
+        skipCheck: !opts.check,
+        target: opts.target ?? 'onnx',
+        language: opts.language,
+        framework: opts.framework,
+      });
       const { exported } = result;
       if (opts.json) {
         io.stdout(
           `${JSON.stringify({
             file: result.file,
             architecture: result.architecture,
+            target: opts.target ?? 'onnx',
             bytes: result.bytes,
             input: exported.inputName,
             inputKind: exported.inputKind,
@@ -56,7 +75,7 @@ export function registerExport(program: Command, io: CliIO): void {
         ? `checked in ONNX Runtime: max |diff| ${result.check.maxAbsDiff.toExponential(1)} vs tfjs on a batch of ${result.check.batch}`
         : `not checked (${result.checkSkipped})`;
       io.stdout(
-        `${result.file}: ${result.architecture}, ${mb} MB, input ${exported.inputName} (front end ${exported.frontend}), ` +
+        `${result.file}: ${result.architecture}${opts.target ? ` for ${opts.target}` : ''}, ${mb} MB, input ${exported.inputName} (front end ${exported.frontend}), ` +
           `output ${exported.outputNames.join(', ')}; ${check}\n`,
       );
     });

@@ -15,6 +15,10 @@ import type { MelFrames } from '../../models/rtvc-encoder.js';
 import { sha256Hex } from '../../train/checkpoint-node.js';
 import { loadOnnxRuntime } from '../../engine/ort-node.js';
 import { type FrontendLocation, type OnnxExport, exportOnnx } from './export.js';
+import { type SherpaOnnxFramework, exportSherpaOnnx } from './sherpa-onnx.js';
+
+/** What the file is for: any ONNX runtime (voxkit's layout), or sherpa-onnx's speaker-embedding extractor. */
+export type ExportTarget = 'onnx' | 'sherpa-onnx';
 
 export interface ExportOnnxFileOptions {
   /** Architecture, when the checkpoint does not say. */
@@ -22,6 +26,12 @@ export interface ExportOnnxFileOptions {
   frontend?: FrontendLocation;
   /** Skip the ONNX Runtime round trip (it is also skipped when onnxruntime-node is missing). */
   skipCheck?: boolean;
+  /** 'sherpa-onnx': fbank input `x` [B, T, 80] and sherpa-onnx's metadata keys (see sherpa-onnx.ts). */
+  target?: ExportTarget;
+  /** sherpa-onnx `language` metadata (default English). */
+  language?: string;
+  /** sherpa-onnx `framework` metadata (default wespeaker). */
+  framework?: SherpaOnnxFramework;
 }
 
 export interface ExportOnnxFileResult {
@@ -97,10 +107,15 @@ export async function exportOnnxFile(weights: string, out: string, options: Expo
   const { encoder } = loaded;
   try {
     const checkpointBytes = await readFile(weights);
-    const exported = exportOnnx(encoder, {
-      frontend: options.frontend,
-      metadata: { source_checkpoint: basename(weights), source_sha256: sha256Hex(checkpointBytes) },
-    });
+    const metadata = { source_checkpoint: basename(weights), source_sha256: sha256Hex(checkpointBytes) };
+    let exported: OnnxExport;
+    if (options.target === 'sherpa-onnx') {
+      if (options.frontend === 'inside') throw new VoxkitError('E_USAGE', 'sherpa-onnx computes the fbank itself: --target sherpa-onnx takes no --frontend inside');
+      exported = exportSherpaOnnx(encoder, { language: options.language, framework: options.framework, metadata });
+    } else {
+      if (options.language !== undefined || options.framework !== undefined) throw new VoxkitError('E_USAGE', '--language and --framework are sherpa-onnx metadata; add --target sherpa-onnx');
+      exported = exportOnnx(encoder, { frontend: options.frontend, metadata });
+    }
     const temporary = join(dirname(out), `.${basename(out)}.${process.pid}.${Date.now().toString(36)}.tmp`);
     await writeFileAtomic(temporary, exported.bytes, 'ONNX model');
     const result: ExportOnnxFileResult = { file: out, architecture: encoder.architecture, bytes: exported.bytes.length, exported };
