@@ -200,6 +200,11 @@ export async function startServe(options: ServeOptions): Promise<VoxkitServer> {
   } finally {
     disposeLoadedEncoder(loaded);
   }
+  if (exported.inputKind !== 'waveform' && exported.inputKind !== 'voxceleb-logmel') {
+    throw new VoxkitError('E_USAGE', `the browser page cannot compute the ${exported.inputKind} front end of this model yet (voxceleb log-mel and waveform inputs only)`, {
+      file: options.weights,
+    });
+  }
   const architecture = exported.metadata.architecture ?? loaded.encoder.architecture;
   routes.set(MODEL_PATH, { contentType: 'application/octet-stream', bytes: exported.bytes });
   const config = {
