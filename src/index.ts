@@ -278,3 +278,11 @@ export { preprocessSv2tts, sv2ttsFrameName, SV2TTS_MIN_FRAMES, SV2TTS_SOURCES_FI
 export type { Sv2ttsOptions, Sv2ttsResult, Sv2ttsUtterance } from './data/sv2tts-node.js';
 export { loadInput } from './api/load-input-node.js';
 export type { LoadInputOptions } from './api/load-input-node.js';
+
+// sherpa-onnx target and encoders on Kaldi fbank
+export { exportSherpaOnnx, checkSherpaOnnxModel, validateSherpaOnnxMetadata, sherpaOnnxFbankSpec, sherpaOnnxMetadata, SHERPA_ONNX_FRAMEWORKS, SHERPA_ONNX_REQUIRED_KEYS, SHERPA_ONNX_FEATURE_DIM } from './export/onnx/sherpa-onnx.js';
+export type { SherpaOnnxExportOptions, SherpaOnnxFramework } from './export/onnx/sherpa-onnx.js';
+export type { ExportTarget } from './export/onnx/export-file-node.js';
+export { kaldiFbankSpecOf, ENCODER_FRONTENDS, KALDI_FBANK_SETTINGS_KEY, DEFAULT_FBANK_MEL_BINS } from './models/layers/kaldi-fbank-buffers.js';
+export type { EncoderFrontend, KaldiFbankFrontendSettings } from './models/layers/kaldi-fbank-buffers.js';
+export type { KaldiFbankSpec } from './features/feature-spec.js';
