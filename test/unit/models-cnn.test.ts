@@ -19,7 +19,7 @@ import {
   softmaxOverTime,
   temporalAveragePool,
 } from '../../src/models/layers/pooling.js';
-import { SEBasicBlock } from '../../src/models/layers/se-basic-block.js';
+import { SEBasicBlock, SELayer } from '../../src/models/layers/se-basic-block.js';
 import { ResNetSE34L } from '../../src/models/resnet-se34l.js';
 import { ResNetSE34V2 } from '../../src/models/resnet-se34v2.js';
 import { VGGVox, vggvoxOutputSize } from '../../src/models/vggvox.js';
@@ -353,6 +353,24 @@ describe('SEBasicBlock', () => {
       const y = b.forward(x);
       assert.ok(y.min().dataSync()[0] > 0.1, 'output would be 0 with BN before ReLU');
       tf.dispose([x, y]);
+    });
+  });
+
+  test('fewer channels than the SE reduction: the gates are sigmoid(fc.2.bias), as PyTorch computes', () => {
+    withModel(new SELayer(4), (se) => {
+      assert.deepEqual(se.squeeze.weight.shape, [0, 4]);
+      const x = tf.randomNormal([2, 3, 5, 4]) as tf.Tensor4D;
+      const y = se.forward(x);
+      const expected = x.mul(se.excite.bias!.sigmoid().reshape([1, 1, 1, 4]));
+      assert.ok(y.sub(expected).abs().max().dataSync()[0] < 1e-7);
+      tf.dispose([x, y, expected]);
+    });
+    withModel(new ResNetSE34L({ numFilters: [4, 4, 8, 8], embeddingDim: 8 }), (model) => {
+      model.train(true);
+      const x = tf.randomNormal([2, 40, 60]);
+      const { value, grads } = tf.variableGrads(() => (model.forward(x) as tf.Tensor).square().sum() as tf.Scalar);
+      assert.ok(Number.isFinite(value.dataSync()[0]));
+      tf.dispose([x, value, ...Object.values(grads)]);
     });
   });
 });

@@ -14,7 +14,8 @@ export class Linear extends Module {
   ) {
     super();
     // PyTorch's default init: U(-1/sqrt(in), 1/sqrt(in)) for both weight (kaiming_uniform a=√5) and bias.
-    const bound = 1 / Math.sqrt(inFeatures);
+    // (A zero-width input gives bound 0, as PyTorch's reset_parameters does.)
+    const bound = inFeatures > 0 ? 1 / Math.sqrt(inFeatures) : 0;
     this.weight = this.param('weight', uniformInit([outFeatures, inFeatures], -bound, bound));
     if (options.bias ?? true) this.bias = this.param('bias', uniformInit([outFeatures], -bound, bound));
   }

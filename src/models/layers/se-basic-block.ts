@@ -39,8 +39,12 @@ export class SELayer extends Module {
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const [batch, , , channels] = x.shape;
-      const pooled = x.mean([1, 2]);
-      const gates = this.excite.forward(this.squeeze.forward(pooled).relu()).sigmoid();
+      // Fewer channels than the reduction leaves PyTorch a zero-width bottleneck, whose Linear
+      // outputs its bias alone; tfjs kernels refuse zero-size matrices, so take that path directly.
+      const gates =
+        this.squeeze.outFeatures === 0
+          ? (this.excite.bias ?? tf.zeros([channels])).sigmoid().reshape([1, channels]).tile([batch, 1])
+          : this.excite.forward(this.squeeze.forward(x.mean([1, 2])).relu()).sigmoid();
       return x.mul(gates.reshape([batch, 1, 1, channels])) as tf.Tensor4D;
     });
   }
