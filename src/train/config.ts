@@ -486,6 +486,9 @@ export function resolveTrainConfig(parsed: ParsedTrainConfig, now: Date = new Da
     problems.push('data: no training data: set data.trainList (voxceleb_trainer list) or data.trainPath (a folder per speaker)');
   }
   const augment = resolveAugmentConfig(parsed.augment, modelName, problems);
+  if (augment.specAugment && (parsed.model.options as { frontend?: unknown }).frontend === 'kaldi-fbank') {
+    problems.push('augment.specAugment masks log-mel features in the voxceleb [mels, frames] layout; not available with model option frontend=kaldi-fbank');
+  }
   const stepUnit = parsed.scheduler.stepUnit ?? (parsed.scheduler.name === 'warmup-cosine' ? 'iteration' : 'epoch');
   const scoring = parsed.eval.scoring === 'auto' ? (modelName === 'RTVC' || parsed.eval.numEval === 0 ? 'cosine' : 'mean-distance') : parsed.eval.scoring;
   return {

@@ -30,6 +30,7 @@ import { decodeModelSummary } from '../../src/export/onnx/graph.js';
 import { exportOnnx } from '../../src/export/onnx/export.js';
 import { SHERPA_ONNX_REQUIRED_KEYS, exportSherpaOnnx, validateSherpaOnnxMetadata } from '../../src/export/onnx/sherpa-onnx.js';
 import { main } from '../../src/cli/main.js';
+import { loadTrainConfig } from '../../src/train/config.js';
 import { makeTinyCorpus } from './train-corpus.js';
 
 const AUDIO = ['assets/examples/quick_brown_fox.wav', 'assets/examples/another_voice.wav'];
@@ -148,6 +149,16 @@ describe('encoders on Kaldi fbank', () => {
       disposeLoadedEncoder(loaded);
       encoder.dispose();
     }
+  });
+
+  test('training options: unknown front ends and SpecAugment on fbank are reported before training', () => {
+    const base = { data: { trainList: join(dir, 'list.txt'), workers: 0 }, out: join(dir, 'never') };
+    const bogus = loadTrainConfig({ overrides: { ...base, model: { name: 'ResNetSE34L', options: { frontend: 'mfcc' } } } as never });
+    assert.match(bogus.problems.join('\n'), /frontend/);
+    const masked = loadTrainConfig({ overrides: { ...base, model: { name: 'ResNetSE34V2', options: { frontend: 'kaldi-fbank' } }, augment: { specAugment: true } } as never });
+    assert.match(masked.problems.join('\n'), /specAugment .* not available with model option frontend=kaldi-fbank/);
+    const fine = loadTrainConfig({ overrides: { ...base, model: { name: 'ResNetSE34V2', options: { frontend: 'kaldi-fbank', fbankInputScale: 1 } } } as never });
+    assert.deepEqual(fine.problems, []);
   });
 
   test('a log-mel checkpoint loaded into a fbank network is refused by name', async () => {
