@@ -120,8 +120,10 @@ const DEFAULTS: ResolvedOptions = {
  * - `wespeaker`: WeSpeaker's `compute_fbank` and pyannote's WeSpeaker embeddings (Hamming window,
  *   20 Hz to Nyquist).
  * - `sherpaOnnx`: kaldi-native-fbank as sherpa-onnx configures it for speaker-embedding models
- *   (Povey window, 20 Hz to Nyquist − 400 Hz), for models whose `normalize_samples` is 0 (int16
- *   scale); with `normalize_samples` 1 use `inputScale: 1`.
+ *   (Povey window, 20 Hz to Nyquist − 400 Hz, frames centred: `snip_edges` false), for models
+ *   whose `normalize_samples` is 0 (int16 scale); with `normalize_samples` 1 use `inputScale: 1`.
+ *   (The `sherpa_onnx` reference fixtures keep torchaudio's `snip_edges` default; their test
+ *   passes the fixture's own parameters, not this preset.)
  */
 export const KALDI_FBANK_PRESETS = {
   wespeaker: { sampleRateHz: 16000, numMelBins: 80, frameLengthMs: 25, frameShiftMs: 10, windowType: 'hamming', dither: 0, useEnergy: false, inputScale: 32768 },
@@ -134,6 +136,7 @@ export const KALDI_FBANK_PRESETS = {
     lowFreqHz: 20,
     highFreqHz: -400,
     dither: 0,
+    snipEdges: false,
     useEnergy: false,
     inputScale: 32768,
   },

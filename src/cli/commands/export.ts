@@ -27,7 +27,7 @@ export function registerExport(program: Command, io: CliIO): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['onnx']).default('onnx'))
     .requiredOption('-o, --out <file>', 'the .onnx file to write')
     .addOption(
-      new Option('--frontend <where>', 'voxceleb log-mel models: take waveforms (front end inside the graph) or log-mel features (separate); default inside, RTVC/singer always separate').choices([
+      new Option('--frontend <where>', 'voxceleb log-mel models: take waveforms (front end inside the graph) or log-mel features (separate); default inside; RTVC, singer and Kaldi-fbank encoders always separate').choices([
         'inside',
         'separate',
       ]),
