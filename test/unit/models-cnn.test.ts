@@ -365,7 +365,7 @@ describe('SEBasicBlock', () => {
       assert.ok(y.sub(expected).abs().max().dataSync()[0] < 1e-7);
       tf.dispose([x, y, expected]);
     });
-    withModel(new ResNetSE34L({ numFilters: [4, 4, 8, 8], embeddingDim: 8 }), (model) => {
+    withModel(new ResNetSE34L({ channelsPerStage: [4, 4, 8, 8], embeddingDim: 8 }), (model) => {
       model.train(true);
       const x = tf.randomNormal([2, 40, 60]);
       const { value, grads } = tf.variableGrads(() => (model.forward(x) as tf.Tensor).square().sum() as tf.Scalar);
