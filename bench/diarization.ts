@@ -6,7 +6,7 @@
  * factor) for BENCHMARKS.md.
  *
  *   node --import tsx bench/diarization.ts [--per-count 10] [--seed 21] [--speakers 12]
- *       [--utterances 6] [--weights assets/models/demo-resnetse34l.model] [--corpus DIR]
+ *       [--utterances 6] [--weights assets/models/resnetse34l-synth160.model] [--corpus DIR]
  *       [--method ahc|spectral] [--threshold T] [--distinct-voices]
  *
  * --distinct-voices: no two participants built on the same Flite base voice (speakers sharing one
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
       seed: { type: 'string', default: '21' },
       speakers: { type: 'string', default: '12' },
       utterances: { type: 'string', default: '6' },
-      weights: { type: 'string', default: 'assets/models/demo-resnetse34l.model' },
+      weights: { type: 'string', default: 'assets/models/resnetse34l-synth160.model' },
       corpus: { type: 'string' },
       method: { type: 'string' },
       threshold: { type: 'string' },
