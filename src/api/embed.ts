@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { VoxkitError } from '../errors.js';
+import { l2Normalize } from '../core/vectors.js';
 import { evalCrops } from '../audio/eval-crops.js';
 import { preprocessWav } from '../audio/rtvc-preprocess.js';
 import type { SpeakerEncoder } from '../models/encoder.js';
@@ -40,25 +41,7 @@ export interface EmbeddingResult {
 /** Shortest input that every built-in front-end can frame (one 25 ms window). */
 const MIN_SAMPLES = 400;
 
-export function l2Normalize(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  const norm = Math.sqrt(s);
-  return norm > 0 ? v.map((x) => x / norm) : v.slice();
-}
-
-export function cosineSimilarity(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new VoxkitError('E_SHAPE', `embeddings differ in size (${a.length} vs ${b.length})`);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
-}
+export { l2Normalize, cosineSimilarity } from '../core/vectors.js';
 
 /**
  * An inference engine for an encoder's network: what `embedWaveform` needs, implemented by the

@@ -11,6 +11,7 @@
  */
 import * as ort from 'onnxruntime-web/wasm';
 import { VoxkitError } from '../errors.js';
+import { cosineSimilarity, l2Normalize } from '../core/vectors.js';
 import { decodeModelSummary } from '../export/onnx/graph.js';
 import { computeFeatures, type VoxcelebLogMelSpec } from '../features/feature-spec.js';
 import { decodeWav, isWavHeader, toMono } from '../audio/wav.js';
@@ -183,7 +184,7 @@ export class BrowserEmbedder {
     }
     const outputs = await this.session.run({ [this.info.inputName]: input });
     const output = outputs.embedding ?? outputs[this.session.outputNames[0]];
-    const embedding = l2NormalizeBrowser(output.data as Float32Array);
+    const embedding = l2Normalize(output.data as Float32Array);
     for (const tensor of Object.values(outputs)) tensor.dispose();
     return embedding;
   }
@@ -199,24 +200,5 @@ export class BrowserEmbedder {
   }
 }
 
-// src/api/embed.ts has these two, but importing it would pull TensorFlow.js into the bundle.
-function l2NormalizeBrowser(v: Float32Array): Float32Array {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  const norm = Math.sqrt(s);
-  return Float32Array.from(v, (x) => (norm > 0 ? x / norm : x));
-}
-
 /** Cosine similarity of two embeddings (−1 … 1). */
-export function cosineScore(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) throw new VoxkitError('E_SHAPE', `embeddings differ in size (${a.length} vs ${b.length})`);
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
-}
+export const cosineScore = cosineSimilarity;
