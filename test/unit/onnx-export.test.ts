@@ -16,8 +16,6 @@ import { Random } from '../../src/core/random.js';
 import { VERSION } from '../../src/version.js';
 import { computeFeatures } from '../../src/features/feature-spec.js';
 import type { SpeakerEncoder } from '../../src/models/encoder.js';
-import type { Module } from '../../src/models/module.js';
-import { BatchNorm } from '../../src/models/layers/batch-norm.js';
 import { RawNet3 } from '../../src/models/rawnet3.js';
 import { ResNetSE34L } from '../../src/models/resnet-se34l.js';
 import { ResNetSE34V2 } from '../../src/models/resnet-se34v2.js';
@@ -30,24 +28,10 @@ import { OrtEngine } from '../../src/engine/ort-node.js';
 import { embedWaveform, tfjsEngine } from '../../src/api/embed.js';
 import { main } from '../../src/cli/main.js';
 import { assertClose } from '../helpers/close.js';
+import { perturbBatchNorms } from '../helpers/batch-norm.js';
 
 const DEMO_MODEL = 'assets/models/demo-resnetse34l.model';
 
-/** Gives every BatchNorm non-trivial statistics and affine parameters (seeded). */
-function perturbBatchNorms(root: Module, seed: number): void {
-  const random = new Random(seed);
-  const fill = (v: tf.Variable, f: () => number) => v.assign(tf.tensor(Float32Array.from({ length: v.size }, f), v.shape));
-  const visit = (m: Module) => {
-    if (m instanceof BatchNorm) {
-      if (m.weight) fill(m.weight, () => 0.8 + 0.4 * random.uniform());
-      if (m.bias) fill(m.bias, () => 0.1 * random.normal());
-      fill(m.runningMean, () => 0.1 * random.normal());
-      fill(m.runningVar, () => 0.5 + random.uniform());
-    }
-    for (const [, child] of m.children()) visit(child);
-  };
-  visit(root);
-}
 
 /** `batch` distinct test signals of `samples` samples at 16 kHz (chirps plus noise). */
 function waves(batch: number, samples: number, seed: number): Float32Array[] {

@@ -13,15 +13,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { useBackend } from '../../src/core/backend.js';
-import { Random, seedWeightInit } from '../../src/core/random.js';
+import { seedWeightInit } from '../../src/core/random.js';
 import { VoxkitError } from '../../src/errors.js';
 import { loadAudio } from '../../src/audio/load-node.js';
 import { loadEncoder, disposeLoadedEncoder } from '../../src/api/load-encoder-node.js';
 import { speakerNetStateDict } from '../../src/io/checkpoint-layout.js';
 import { writeTorchCheckpoint } from '../../src/io/torch-writer.js';
 import { computeFeatures } from '../../src/features/feature-spec.js';
-import { BatchNorm } from '../../src/models/layers/batch-norm.js';
-import type { Module } from '../../src/models/module.js';
 import type { SpeakerEncoder } from '../../src/models/encoder.js';
 import { ResNetSE34L } from '../../src/models/resnet-se34l.js';
 import { ResNetSE34V2 } from '../../src/models/resnet-se34v2.js';
@@ -32,6 +30,7 @@ import { SHERPA_ONNX_REQUIRED_KEYS, exportSherpaOnnx, validateSherpaOnnxMetadata
 import { main } from '../../src/cli/main.js';
 import { loadTrainConfig } from '../../src/train/config.js';
 import { makeTinyCorpus } from './train-corpus.js';
+import { perturbBatchNorms } from '../helpers/batch-norm.js';
 
 const AUDIO = ['assets/examples/quick_brown_fox.wav', 'assets/examples/another_voice.wav'];
 const DEMO_MODEL = 'assets/models/demo-resnetse34l.model';
@@ -61,21 +60,6 @@ function capture() {
   return { io: { stdout: (t: string) => void out.push(t), stderr: (t: string) => void err.push(t) }, out, err };
 }
 
-/** Non-trivial BatchNorm statistics (seeded), so eval-mode BN is not an identity in the comparison. */
-function perturbBatchNorms(root: Module, seed: number): void {
-  const random = new Random(seed);
-  const fill = (v: tf.Variable, f: () => number) => v.assign(tf.tensor(Float32Array.from({ length: v.size }, f), v.shape));
-  const visit = (m: Module) => {
-    if (m instanceof BatchNorm) {
-      if (m.weight) fill(m.weight, () => 0.8 + 0.4 * random.uniform());
-      if (m.bias) fill(m.bias, () => 0.1 * random.normal());
-      fill(m.runningMean, () => 0.1 * random.normal());
-      fill(m.runningVar, () => 0.5 + random.uniform());
-    }
-    for (const [, child] of m.children()) visit(child);
-  };
-  visit(root);
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length);
