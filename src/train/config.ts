@@ -139,8 +139,8 @@ export const TrainLoopConfigSchema = z.strictObject({
   /** Stop when the monitored metric has not improved for this many validations (0 = never). */
   patience: nonNegativeInt.default(0),
   monitor: z.enum(MONITOR_NAMES).default('eer'),
-  /** Compute backend (default: VOXKIT_BACKEND or wasm). */
-  backend: z.enum(['wasm', 'cpu', 'tensorflow']).optional(),
+  /** Compute backend (default: VOXKIT_BACKEND, else native when built, else wasm). */
+  backend: z.enum(['native', 'wasm', 'cpu', 'tensorflow']).optional(),
   /** Log a training step every this many steps. */
   logEvery: positiveInt.default(10),
 });

@@ -1,0 +1,20 @@
+{
+  "targets": [
+    {
+      "target_name": "voxkit_native",
+      "sources": [
+        "src/addon.cc",
+        "src/blas.cc",
+        "src/conv.cc",
+        "src/elementwise.cc",
+        "src/layout.cc",
+        "src/reduce.cc"
+      ],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp", "-fno-math-errno", "-fexceptions", "-Wall", "-Wno-unused-parameter"],
+      "ldflags": ["-fopenmp"],
+      "libraries": ["-lopenblas", "-ldnnl"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

@@ -1,0 +1,34 @@
+/**
+ * The native addon's interface (native/src/*.cc). Every kernel writes into the output array it is
+ * given; shapes travel as Int32Arrays. Operation codes match the enums in the C++ sources.
+ */
+export type TypedArray = Float32Array | Int32Array | Uint8Array;
+
+export interface NativeVersions {
+  onednn: string;
+  openblas: string;
+  processors: number;
+}
+
+export interface NativeAddon {
+  setThreads(threads: number): void;
+  getThreads(): number;
+  versions(): NativeVersions;
+  matmul(
+    a: Float32Array, b: Float32Array, out: Float32Array,
+    batchA: number, batchB: number, m: number, k: number, n: number,
+    transposeA: number, transposeB: number, bias: Float32Array | null, activation: number,
+  ): void;
+  conv2d(x: Float32Array, filter: Float32Array, out: Float32Array, geometry: Int32Array, bias: Float32Array | null, relu: number): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
+  binary(a: Float32Array, aShape: Int32Array, b: Float32Array, bShape: Int32Array, out: Float32Array | Uint8Array, outShape: Int32Array, op: number): void;
+  unary(x: Float32Array, out: Float32Array, op: number, alpha: number, beta: number): void;
+  transpose(x: TypedArray, shape: Int32Array, perm: Int32Array, out: TypedArray, elementBytes: number): void;
+  reduce(x: Float32Array, shape: Int32Array, axes: Int32Array, out: Float32Array | Int32Array, op: number): void;
+  slice(x: TypedArray, shape: Int32Array, begin: Int32Array, size: Int32Array, out: TypedArray, elementBytes: number): void;
+  concat(parts: TypedArray[], partInner: Int32Array, outer: number, out: TypedArray, elementBytes: number): void;
+}
+
+/** Activation codes of the fused kernels (blas.cc). */
+export const ACTIVATION = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 } as const;

@@ -1,0 +1,68 @@
+/**
+ * What every native kernel needs: the addon, typed access to tensor memory of the backend, and the
+ * cpu backend's kernel of the same name for the cases a native kernel does not cover.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import type { NativeAddon, TypedArray } from './addon.js';
+
+export const NATIVE_BACKEND = 'native';
+
+let current: NativeAddon | null = null;
+
+export function setAddon(addon: NativeAddon): void {
+  current = addon;
+}
+
+export function addon(): NativeAddon {
+  if (!current) throw new Error('native backend: the addon is not loaded');
+  return current;
+}
+
+export interface KernelCall {
+  inputs: tf.NamedTensorInfoMap;
+  backend: MathBackendCPU;
+  attrs?: tf.NamedAttrMap;
+}
+
+/** The values of a tensor in the backend's store (no copy). */
+export function values<T extends TypedArray = Float32Array>(backend: MathBackendCPU, info: tf.TensorInfo): T {
+  return backend.data.get(info.dataId)!.values as T;
+}
+
+export function shapeArray(shape: readonly number[]): Int32Array {
+  return Int32Array.from(shape);
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** Bytes per element of the dtypes native layout kernels move; null for others. */
+export function elementBytes(dtype: tf.DataType): number | null {
+  if (dtype === 'float32' || dtype === 'int32') return 4;
+  if (dtype === 'bool') return 1;
+  return null;
+}
+
+export function allocate(dtype: tf.DataType, size: number): TypedArray {
+  if (dtype === 'float32') return new Float32Array(size);
+  if (dtype === 'int32') return new Int32Array(size);
+  if (dtype === 'bool') return new Uint8Array(size);
+  throw new Error(`native backend: cannot allocate ${dtype}`);
+}
+
+/** Runs the cpu backend's kernel (the native backend stores tensors the way it does). */
+export function fallback(name: string, call: KernelCall): tf.TensorInfo | tf.TensorInfo[] {
+  const kernel = tf.getKernel(name, 'cpu');
+  if (!kernel) throw new Error(`native backend: no kernel ${name} to fall back to`);
+  return kernel.kernelFunc(call as unknown as Parameters<tf.KernelFunc>[0]);
+}
+
+export type NativeKernel = (call: KernelCall) => tf.TensorInfo | tf.TensorInfo[];
+
+export function kernel(kernelName: string, kernelFunc: NativeKernel): tf.KernelConfig {
+  return { kernelName, backendName: NATIVE_BACKEND, kernelFunc: kernelFunc as unknown as tf.KernelFunc };
+}

@@ -1,0 +1,93 @@
+/**
+ * Conv2D, FusedConv2D (bias, ReLU) and both convolution gradients on oneDNN, NHWC activations and
+ * HWIO filters as tfjs lays them out. Conv1D reaches here through tfjs's reshape to Conv2D.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { addon, fallback, kernel, sizeOf, values, type KernelCall } from '../context.js';
+
+type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+
+/** The 17 numbers conv.cc's Geometry reads, or null when oneDNN's output-size rule cannot hold. */
+function geometry(info: tf.backend_util.Conv2DInfo): Int32Array | null {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
+  const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
+  const { top, left, bottom, right } = padInfo;
+  // oneDNN's output size is floor((in + pads − effective filter) / stride) + 1; tfjs's must agree.
+  const rows = Math.floor((inHeight + top + bottom - ((filterHeight - 1) * dilationHeight + 1)) / strideHeight) + 1;
+  const cols = Math.floor((inWidth + left + right - ((filterWidth - 1) * dilationWidth + 1)) / strideWidth) + 1;
+  if (rows !== outHeight || cols !== outWidth || Math.min(top, left, bottom, right) < 0) return null;
+  return Int32Array.from([
+    batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth,
+    strideHeight, strideWidth, dilationHeight, dilationWidth, top, left, bottom, right,
+  ]);
+}
+
+function forward(call: KernelCall, name: string, fused: boolean): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs } = call;
+  const x = inputs.x!;
+  const filter = inputs.filter!;
+  const bias = fused ? inputs.bias : undefined;
+  const activation = (attrs?.activation as string | undefined) ?? 'linear';
+  const dataFormat = (attrs?.dataFormat as string | undefined) ?? 'NHWC';
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32' || dataFormat !== 'NHWC') return fallback(name, call);
+  if (fused && (inputs.preluActivationWeights || (activation !== 'linear' && activation !== 'relu'))) return fallback(name, call);
+  const dilations = (attrs?.dilations as [number, number] | number | undefined) ?? 1;
+  const full = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs!.strides as [number, number] | number, dilations, attrs!.pad as PadAttr,
+    attrs!.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined, false, 'channelsLast',
+  );
+  const geo = geometry(full);
+  if (!geo) return fallback(name, call);
+  let biasValues: Float32Array | null = null;
+  if (bias) {
+    if (bias.dtype !== 'float32' || sizeOf(bias.shape) !== full.outChannels) return fallback(name, call);
+    biasValues = values<Float32Array>(backend, bias);
+  }
+  const out = new Float32Array(sizeOf(full.outShape));
+  addon().conv2d(values(backend, x), values(backend, filter), out, geo, biasValues, activation === 'relu' ? 1 : 0);
+  return backend.makeTensorInfo(full.outShape, 'float32', out);
+}
+
+function backpropInput(call: KernelCall): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs } = call;
+  const dy = inputs.dy!;
+  const filter = inputs.filter!;
+  const dataFormat = (attrs?.dataFormat as string | undefined) ?? 'NHWC';
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32' || dataFormat !== 'NHWC') return fallback(tf.Conv2DBackpropInput, call);
+  const inputShape = attrs!.inputShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape, filter.shape as [number, number, number, number], attrs!.strides as [number, number] | number, 1,
+    attrs!.pad as PadAttr, attrs!.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined, false, 'channelsLast',
+  );
+  const geo = geometry(info);
+  if (!geo) return fallback(tf.Conv2DBackpropInput, call);
+  const dx = new Float32Array(sizeOf(inputShape));
+  addon().conv2dBackpropInput(values(backend, dy), values(backend, filter), dx, geo);
+  return backend.makeTensorInfo(inputShape, 'float32', dx);
+}
+
+function backpropFilter(call: KernelCall): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs } = call;
+  const x = inputs.x!;
+  const dy = inputs.dy!;
+  const dataFormat = (attrs?.dataFormat as string | undefined) ?? 'NHWC';
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || dataFormat !== 'NHWC') return fallback(tf.Conv2DBackpropFilter, call);
+  const filterShape = attrs!.filterShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filterShape, attrs!.strides as [number, number] | number, 1,
+    attrs!.pad as PadAttr, attrs!.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined, false, 'channelsLast',
+  );
+  const geo = geometry(info);
+  if (!geo) return fallback(tf.Conv2DBackpropFilter, call);
+  const dw = new Float32Array(sizeOf(filterShape));
+  addon().conv2dBackpropFilter(values(backend, x), values(backend, dy), dw, geo);
+  return backend.makeTensorInfo(filterShape, 'float32', dw);
+}
+
+export const convKernels: tf.KernelConfig[] = [
+  kernel(tf.Conv2D, (call) => forward(call, tf.Conv2D, false)),
+  kernel(tf.FusedConv2D, (call) => forward(call, tf.FusedConv2D, true)),
+  kernel(tf.Conv2DBackpropInput, backpropInput),
+  kernel(tf.Conv2DBackpropFilter, backpropFilter),
+];
