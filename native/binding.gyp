@@ -8,7 +8,8 @@
         "src/conv.cc",
         "src/elementwise.cc",
         "src/layout.cc",
-        "src/reduce.cc"
+        "src/reduce.cc",
+        "src/batch_norm.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp", "-fno-math-errno", "-fexceptions", "-Wall", "-Wno-unused-parameter"],

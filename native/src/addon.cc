@@ -75,6 +75,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"reduce", reduce},
       {"slice", slice},
       {"concat", concat},
+      {"batchNormTraining", batchNormTraining},
+      {"batchNormTrainingGrad", batchNormTrainingGrad},
   };
   for (const Entry& e : entries) {
     napi_value fn;

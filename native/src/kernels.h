@@ -12,3 +12,5 @@ napi_value transpose(napi_env, napi_callback_info);
 napi_value reduce(napi_env, napi_callback_info);
 napi_value slice(napi_env, napi_callback_info);
 napi_value concat(napi_env, napi_callback_info);
+napi_value batchNormTraining(napi_env, napi_callback_info);
+napi_value batchNormTrainingGrad(napi_env, napi_callback_info);

@@ -28,6 +28,15 @@ export interface NativeAddon {
   reduce(x: Float32Array, shape: Int32Array, axes: Int32Array, out: Float32Array | Int32Array, op: number): void;
   slice(x: TypedArray, shape: Int32Array, begin: Int32Array, size: Int32Array, out: TypedArray, elementBytes: number): void;
   concat(parts: TypedArray[], partInner: Int32Array, outer: number, out: TypedArray, elementBytes: number): void;
+  batchNormTraining(
+    x: Float32Array, scale: Float32Array, offset: Float32Array,
+    y: Float32Array, mean: Float32Array, variance: Float32Array, channels: number, epsilon: number,
+  ): void;
+  batchNormTrainingGrad(
+    dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array,
+    dMean: Float32Array, dVariance: Float32Array, dx: Float32Array, dScale: Float32Array, dOffset: Float32Array,
+    channels: number, epsilon: number,
+  ): void;
 }
 
 /** Activation codes of the fused kernels (blas.cc). */

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
 import { NATIVE_BACKEND, setAddon } from './context.js';
+import { batchNormKernels } from './kernels/batch-norm.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { layoutKernels } from './kernels/layout.js';
@@ -26,7 +27,7 @@ class NativeBackend extends MathBackendCPU {
 
 /** Every kernel the addon provides. */
 export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [
-  ...matmulKernels, ...convKernels, ...elementwiseKernels, ...reduceKernels, ...layoutKernels,
+  ...matmulKernels, ...convKernels, ...elementwiseKernels, ...reduceKernels, ...layoutKernels, ...batchNormKernels,
 ];
 
 let registered = false;

@@ -25,9 +25,16 @@ export interface KernelCall {
   attrs?: tf.NamedAttrMap;
 }
 
-/** The values of a tensor in the backend's store (no copy). */
+/**
+ * The values of a tensor in the backend's store, as the typed array its dtype implies: no copy,
+ * except where the cpu backend's Cast kept the source storage (int32 or bool data cast to float32,
+ * bool to int32 share the original array), which native code must not reinterpret.
+ */
 export function values<T extends TypedArray = Float32Array>(backend: MathBackendCPU, info: tf.TensorInfo): T {
-  return backend.data.get(info.dataId)!.values as T;
+  const stored = backend.data.get(info.dataId)!.values as TypedArray;
+  if (info.dtype === 'float32' && !(stored instanceof Float32Array)) return Float32Array.from(stored) as T;
+  if (info.dtype === 'int32' && !(stored instanceof Int32Array)) return Int32Array.from(stored) as T;
+  return stored as T;
 }
 
 export function shapeArray(shape: readonly number[]): Int32Array {

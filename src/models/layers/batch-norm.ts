@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Module } from '../module.js';
+import { batchNormTraining } from './batch-norm-training.js';
 
 /**
  * PyTorch `nn.BatchNorm1d/2d` over the last axis (channels-last activations: [batch, time, C] or
@@ -32,9 +33,8 @@ export class BatchNorm extends Module {
   }
 
   forward<T extends tf.Tensor>(x: T): T {
-    const axes = x.shape.slice(0, -1).map((_, i) => i);
     if (this.training) {
-      const { mean, variance } = tf.moments(x, axes);
+      const { y, mean, variance } = batchNormTraining(x, this.weight, this.bias, this.eps);
       const n = x.size / this.numFeatures;
       const momentum = this.options.momentum ?? 0.1;
       tf.tidy(() => {
@@ -43,7 +43,6 @@ export class BatchNorm extends Module {
         this.runningVar.assign(this.runningVar.mul(1 - momentum).add(unbiased.mul(momentum)));
         this.numBatchesTracked.assign(this.numBatchesTracked.add(1));
       });
-      const y = tf.tidy(() => this.normalize(x, mean, variance));
       mean.dispose();
       variance.dispose();
       return y;
