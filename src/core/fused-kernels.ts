@@ -11,6 +11,40 @@ export const BATCH_NORM_TRAINING = 'VoxkitBatchNormTraining';
 /** Inputs dy, x, mean, variance, scale, dMean, dVariance → [dx, dScale, dOffset]; attrs { epsilon }. */
 export const BATCH_NORM_TRAINING_GRAD = 'VoxkitBatchNormTrainingGrad';
 
+/**
+ * Every step of one LSTM layer (time-major, gate columns i, f, g, o): inputs projected
+ * [steps·batch, 4H] (x·W_ihᵀ + both biases), weightHhT [H, 4H], h0, c0 [batch, H] → [outputs
+ * [steps·batch, H] (h at every step), h, c [batch, H], gates [steps·batch, 4H] (activated), cells
+ * [steps·batch, H] (c at every step)]. The last two are for the gradient.
+ */
+export const LSTM_RECURRENCE = 'VoxkitLstmRecurrence';
+/**
+ * Inputs weightHhT, h0, c0, outputs, gates, cells and, each only when it has one, dOutputs, dH, dC
+ * → [dProjected, dWeightHhT, dH0, dC0].
+ */
+export const LSTM_RECURRENCE_GRAD = 'VoxkitLstmRecurrenceGrad';
+
+/**
+ * Inputs param, grad, expAvg, expAvgSq[, maxExpAvgSq] → [param, expAvg, expAvgSq[, maxExpAvgSq]];
+ * attrs {@link AdamStepAttrs}. One Adam/AdamW update, bit-identical to the composed one.
+ */
+export const ADAM_STEP = 'VoxkitAdamStep';
+
+export interface AdamStepAttrs {
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** lr / (1 − β1^t). */
+  stepSize: number;
+  /** √(1 − β2^t). */
+  biasCorrection2Sqrt: number;
+  /** L2 penalty added to the gradient (Adam); 0 when decoupled. */
+  weightDecay: number;
+  /** AdamW's parameter factor 1 − lr·wd; 0 for coupled decay. */
+  decayFactor: number;
+  maximize: boolean;
+}
+
 /** Whether the active backend has its own kernel for `name`. */
 export function hasFusedKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined;

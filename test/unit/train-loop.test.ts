@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useBackend } from '../../src/core/backend.js';
+import { defaultBackend, useBackend } from '../../src/core/backend.js';
 import { main } from '../../src/cli/main.js';
 import { loadCheckpointFile } from '../../src/io/load-checkpoint-node.js';
 import { loadTrainConfig, type TrainConfigInput } from '../../src/train/config.js';
@@ -68,7 +68,7 @@ test('a tiny encoder trains: the loss decreases and the run folder holds config,
   assert.match(readFileSync(join(result.runDir, 'config.yaml'), 'utf8'), /numFilters: \[ 8, 8, 16, 16 \]/);
   const meta = JSON.parse(readFileSync(join(result.runDir, 'meta.json'), 'utf8'));
   assert.equal(meta.seed, 10);
-  assert.equal(meta.backend, 'wasm');
+  assert.equal(meta.backend, await defaultBackend());
   assert.deepEqual(meta.commandLine, ['voxkit', 'train', '(test)']);
   const metrics = readFileSync(join(result.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   for (const type of ['start', 'step', 'epoch', 'validation', 'checkpoint', 'end']) assert.ok(metrics.some((m) => m.type === type), type);

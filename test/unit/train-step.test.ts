@@ -160,7 +160,9 @@ test('trainStep groups rows by speaker for both layouts, updates through the opt
     return { loss: result.loss, weights };
   });
   assert.equal(results[0].loss, results[1].loss);
-  assertClose(results[0].weights, results[1].weights, { atol: 1e-7 }, 'updated weights');
+  // Rows in another order change the summation order of the gradient's matrix products (BLAS
+  // accumulates in SIMD lanes): equal to a few float32 ulps of the gradient, scaled by lr.
+  assertClose(results[0].weights, results[1].weights, { atol: 1e-6 }, 'updated weights');
 });
 
 test('trainStep: classification with one utterance per speaker (labels as numbers), shape and loss checks', () => {

@@ -28,6 +28,11 @@ export interface NativeAddon {
   reduce(x: Float32Array, shape: Int32Array, axes: Int32Array, out: Float32Array | Int32Array, op: number): void;
   slice(x: TypedArray, shape: Int32Array, begin: Int32Array, size: Int32Array, out: TypedArray, elementBytes: number): void;
   concat(parts: TypedArray[], partInner: Int32Array, outer: number, out: TypedArray, elementBytes: number): void;
+  adamStep(
+    param: Float32Array, grad: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array, maxExpAvgSq: Float32Array | null,
+    outParam: Float32Array, outExpAvg: Float32Array, outExpAvgSq: Float32Array, outMaxExpAvgSq: Float32Array | null,
+    settings: Float64Array,
+  ): void;
   batchNormTraining(
     x: Float32Array, scale: Float32Array, offset: Float32Array,
     y: Float32Array, mean: Float32Array, variance: Float32Array, channels: number, epsilon: number,
@@ -36,6 +41,18 @@ export interface NativeAddon {
     dy: Float32Array, x: Float32Array, mean: Float32Array, variance: Float32Array, scale: Float32Array,
     dMean: Float32Array, dVariance: Float32Array, dx: Float32Array, dScale: Float32Array, dOffset: Float32Array,
     channels: number, epsilon: number,
+  ): void;
+  lstmForward(
+    projected: Float32Array, weightHhT: Float32Array, h0: Float32Array, c0: Float32Array,
+    outputs: Float32Array, h: Float32Array, c: Float32Array, gates: Float32Array, cells: Float32Array,
+    steps: number, batch: number, hidden: number,
+  ): void;
+  lstmBackward(
+    weightHhT: Float32Array, h0: Float32Array, c0: Float32Array,
+    outputs: Float32Array, gates: Float32Array, cells: Float32Array,
+    dOutputs: Float32Array | null, dH: Float32Array | null, dC: Float32Array | null,
+    dProjected: Float32Array, dWeightHhT: Float32Array, dH0: Float32Array, dC0: Float32Array,
+    steps: number, batch: number, hidden: number,
   ): void;
 }
 

@@ -5,10 +5,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon, TypedArray } from './addon.js';
+import { BufferPool } from './buffer-pool.js';
 
 export const NATIVE_BACKEND = 'native';
 
 let current: NativeAddon | null = null;
+
+/** Tensor memory of the native backend (see buffer-pool.ts); up to 2 GiB kept for reuse. */
+export const pool = new BufferPool(2 * 1024 ** 3);
 
 export function setAddon(addon: NativeAddon): void {
   current = addon;
@@ -54,10 +58,13 @@ export function elementBytes(dtype: tf.DataType): number | null {
   return null;
 }
 
+/** Output memory for a kernel that writes every element (contents are not zeroed). */
+export function allocate(dtype: 'float32', size: number): Float32Array;
+export function allocate(dtype: tf.DataType, size: number): TypedArray;
 export function allocate(dtype: tf.DataType, size: number): TypedArray {
-  if (dtype === 'float32') return new Float32Array(size);
-  if (dtype === 'int32') return new Int32Array(size);
-  if (dtype === 'bool') return new Uint8Array(size);
+  if (dtype === 'float32') return new Float32Array(pool.take(size * 4), 0, size);
+  if (dtype === 'int32') return new Int32Array(pool.take(size * 4), 0, size);
+  if (dtype === 'bool') return new Uint8Array(pool.take(size), 0, size);
   throw new Error(`native backend: cannot allocate ${dtype}`);
 }
 

@@ -10,6 +10,7 @@
  * arithmetic in float32 in PyTorch's operand order.
  */
 import * as tf from '@tensorflow/tfjs';
+import { ADAM_STEP, type AdamStepAttrs, hasFusedKernel } from '../../core/fused-kernels.js';
 import { VoxkitError } from '../../errors.js';
 import type { PyWritable } from '../../io/pickle-writer.js';
 import { Optimizer, type OptimizerName, type ParameterState, pyFloat } from './base.js';
@@ -66,6 +67,29 @@ export class Adam extends Optimizer {
     const biasCorrection1 = 1 - beta1 ** step;
     const biasCorrection2Sqrt = Math.sqrt(1 - beta2 ** step);
     const stepSize = this.lr / biasCorrection1;
+    if (hasFusedKernel(ADAM_STEP) && variable.dtype === 'float32' && grad.dtype === 'float32') {
+      const decoupled = this.decoupledWeightDecay && this.weightDecay !== 0;
+      const attrs: AdamStepAttrs = {
+        beta1, beta2, eps: this.eps, stepSize, biasCorrection2Sqrt,
+        weightDecay: decoupled ? 0 : this.weightDecay,
+        decayFactor: decoupled ? 1 - this.lr * this.weightDecay : 0,
+        maximize: this.maximize,
+      };
+      const inputs: tf.NamedTensorMap = { param: variable, grad, expAvg, expAvgSq };
+      if (maxExpAvgSq) inputs.maxExpAvgSq = maxExpAvgSq;
+      const [param, m, v, vMax] = tf.engine().runKernel(ADAM_STEP, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      variable.assign(param!);
+      param!.dispose();
+      // Zero state made for this first step (not yet in `state`) is not needed any more.
+      for (const [key, t] of [['exp_avg', expAvg], ['exp_avg_sq', expAvgSq], ['max_exp_avg_sq', maxExpAvgSq]] as const) {
+        if (t && state.get(key) !== t) t.dispose();
+      }
+      state.set('step', step);
+      Optimizer.replace(state, 'exp_avg', m!);
+      Optimizer.replace(state, 'exp_avg_sq', v!);
+      if (vMax) Optimizer.replace(state, 'max_exp_avg_sq', vMax);
+      return;
+    }
     const [nextExpAvg, nextExpAvgSq, nextMax] = tf.tidy(() => {
       let g = this.maximize ? grad.neg() : grad;
       let param: tf.Tensor = variable;

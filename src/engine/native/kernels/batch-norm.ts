@@ -1,12 +1,12 @@
 /** The fused training-mode batch normalisation (src/core/fused-kernels.ts) on batch_norm.cc. */
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from '../../../core/fused-kernels.js';
-import { addon, kernel, sizeOf, values, type KernelCall } from '../context.js';
+import { addon, allocate, kernel, sizeOf, values, type KernelCall } from '../context.js';
 
 function forward({ inputs, backend, attrs }: KernelCall): tf.TensorInfo[] {
   const x = inputs.x!;
   const channels = x.shape[x.shape.length - 1]!;
-  const y = new Float32Array(sizeOf(x.shape));
+  const y = allocate('float32', sizeOf(x.shape));
   const mean = new Float32Array(channels);
   const variance = new Float32Array(channels);
   addon().batchNormTraining(
@@ -23,7 +23,7 @@ function forward({ inputs, backend, attrs }: KernelCall): tf.TensorInfo[] {
 function gradient({ inputs, backend, attrs }: KernelCall): tf.TensorInfo[] {
   const x = inputs.x!;
   const channels = x.shape[x.shape.length - 1]!;
-  const dx = new Float32Array(sizeOf(x.shape));
+  const dx = allocate('float32', sizeOf(x.shape));
   const dScale = new Float32Array(channels);
   const dOffset = new Float32Array(channels);
   addon().batchNormTrainingGrad(

@@ -3,7 +3,7 @@
  * HWIO filters as tfjs lays them out. Conv1D reaches here through tfjs's reshape to Conv2D.
  */
 import * as tf from '@tensorflow/tfjs';
-import { addon, fallback, kernel, sizeOf, values, type KernelCall } from '../context.js';
+import { addon, allocate, fallback, kernel, sizeOf, values, type KernelCall } from '../context.js';
 
 type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
@@ -44,7 +44,7 @@ function forward(call: KernelCall, name: string, fused: boolean): tf.TensorInfo 
     if (bias.dtype !== 'float32' || sizeOf(bias.shape) !== full.outChannels) return fallback(name, call);
     biasValues = values<Float32Array>(backend, bias);
   }
-  const out = new Float32Array(sizeOf(full.outShape));
+  const out = allocate('float32', sizeOf(full.outShape));
   addon().conv2d(values(backend, x), values(backend, filter), out, geo, biasValues, activation === 'relu' ? 1 : 0);
   return backend.makeTensorInfo(full.outShape, 'float32', out);
 }
@@ -62,7 +62,7 @@ function backpropInput(call: KernelCall): tf.TensorInfo | tf.TensorInfo[] {
   );
   const geo = geometry(info);
   if (!geo) return fallback(tf.Conv2DBackpropInput, call);
-  const dx = new Float32Array(sizeOf(inputShape));
+  const dx = allocate('float32', sizeOf(inputShape));
   addon().conv2dBackpropInput(values(backend, dy), values(backend, filter), dx, geo);
   return backend.makeTensorInfo(inputShape, 'float32', dx);
 }
@@ -80,7 +80,7 @@ function backpropFilter(call: KernelCall): tf.TensorInfo | tf.TensorInfo[] {
   );
   const geo = geometry(info);
   if (!geo) return fallback(tf.Conv2DBackpropFilter, call);
-  const dw = new Float32Array(sizeOf(filterShape));
+  const dw = allocate('float32', sizeOf(filterShape));
   addon().conv2dBackpropFilter(values(backend, x), values(backend, dy), dw, geo);
   return backend.makeTensorInfo(filterShape, 'float32', dw);
 }

@@ -1,6 +1,6 @@
 /** Broadcasting binary operations and unary functions on float32 (other dtypes use the cpu kernels). */
 import * as tf from '@tensorflow/tfjs';
-import { addon, fallback, kernel, shapeArray, sizeOf, values, type KernelCall } from '../context.js';
+import { addon, allocate, fallback, kernel, shapeArray, sizeOf, values, type KernelCall } from '../context.js';
 
 /** elementwise.cc's BinaryOp codes. */
 const BINARY: Record<string, number> = {
@@ -27,7 +27,7 @@ function binary(name: string, call: KernelCall): tf.TensorInfo | tf.TensorInfo[]
   const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
   const size = sizeOf(outShape);
   const comparison = op >= FIRST_COMPARISON;
-  const out = comparison ? new Uint8Array(size) : new Float32Array(size);
+  const out = allocate(comparison ? 'bool' : 'float32', size) as Float32Array | Uint8Array;
   addon().binary(values(backend, a), shapeArray(a.shape), values(backend, b), shapeArray(b.shape), out, shapeArray(outShape), op);
   return backend.makeTensorInfo(outShape, comparison ? 'bool' : 'float32', out);
 }
@@ -43,7 +43,7 @@ function unary(name: string, call: KernelCall): tf.TensorInfo | tf.TensorInfo[] 
     alpha = Number(attrs?.clipValueMin);
     beta = Number(attrs?.clipValueMax);
   }
-  const out = new Float32Array(sizeOf(x.shape));
+  const out = allocate('float32', sizeOf(x.shape));
   addon().unary(values(backend, x), out, UNARY[name]!, alpha, beta);
   return backend.makeTensorInfo(x.shape, 'float32', out);
 }

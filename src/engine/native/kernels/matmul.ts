@@ -1,7 +1,7 @@
 /** BatchMatMul and _FusedMatMul on OpenBLAS sgemm (transposes go to BLAS, which handles them in its packing). */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATION } from '../addon.js';
-import { addon, fallback, kernel, sizeOf, values, type KernelCall } from '../context.js';
+import { addon, allocate, fallback, kernel, sizeOf, values, type KernelCall } from '../context.js';
 
 function matmul(call: KernelCall, name: string, fused: boolean): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, backend, attrs } = call;
@@ -34,7 +34,7 @@ function matmul(call: KernelCall, name: string, fused: boolean): tf.TensorInfo |
     if (bias.dtype !== 'float32' || !(size === 1 || (size === n && trailingOnly))) return fallback(name, call);
     biasValues = values<Float32Array>(backend, bias);
   }
-  const out = new Float32Array(Math.max(batchA, batchB) * m * n);
+  const out = allocate('float32', Math.max(batchA, batchB) * m * n);
   addon().matmul(
     values(backend, a), values(backend, b), out, batchA, batchB, m, k, n,
     transposeA ? 1 : 0, transposeB ? 1 : 0, biasValues, ACTIVATION[activation as keyof typeof ACTIVATION],

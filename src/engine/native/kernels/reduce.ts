@@ -3,7 +3,7 @@
  * place; other sets are transposed so the reduced axes come last (as tfjs's own kernels do).
  */
 import * as tf from '@tensorflow/tfjs';
-import { addon, fallback, kernel, shapeArray, sizeOf, values, type KernelCall } from '../context.js';
+import { addon, allocate, fallback, kernel, shapeArray, sizeOf, values, type KernelCall } from '../context.js';
 
 /** reduce.cc's ReduceOp codes. */
 const REDUCE: Record<string, number> = {
@@ -15,7 +15,8 @@ function reduce(name: string, call: KernelCall): tf.TensorInfo | tf.TensorInfo[]
   const x = inputs.x!;
   if (x.dtype !== 'float32' || x.shape.length === 0 || sizeOf(x.shape) === 0) return fallback(name, call);
   const rank = x.shape.length;
-  const axisAttr = (name === tf.ArgMax || name === tf.ArgMin ? [attrs?.axis as number] : attrs?.axis) as number | number[];
+  // tf.max names its axes reductionIndices; the other reductions name them axis.
+  const axisAttr = (name === tf.ArgMax || name === tf.ArgMin ? [attrs?.axis as number] : name === tf.Max ? attrs?.reductionIndices : attrs?.axis) as number | number[];
   const axes = tf.util.parseAxisParam(axisAttr, x.shape).sort((p, q) => p - q);
   if (axes.length === 0) return fallback(name, call);
   const keepDims = Boolean(attrs?.keepDims);
@@ -32,7 +33,7 @@ function reduce(name: string, call: KernelCall): tf.TensorInfo | tf.TensorInfo[]
     reduceAxes = tf.backend_util.getInnerMostAxes(axes.length, rank);
   }
   const arg = name === tf.ArgMax || name === tf.ArgMin;
-  const out = arg ? new Int32Array(sizeOf(outShape)) : new Float32Array(sizeOf(outShape));
+  const out = allocate(arg ? 'int32' : 'float32', sizeOf(outShape)) as Float32Array | Int32Array;
   addon().reduce(source, shapeArray(shape), Int32Array.from(reduceAxes), out, REDUCE[name]!);
   const finalShape = keepDims ? tf.backend_util.expandShapeToKeepDim(outShape, axes) : outShape;
   return backend.makeTensorInfo(finalShape, arg ? 'int32' : 'float32', out);
