@@ -11,7 +11,7 @@ import { useBackend } from '../src/core/backend.js';
 import { formatError } from '../src/errors.js';
 import { makeBenchInputs } from './lib/inputs.js';
 import { selectItems } from './lib/items.js';
-import { currentLoadAverage, machineFacts } from './lib/machine.js';
+import { currentLoadAverage, machineFacts, sgemmGflops } from './lib/machine.js';
 import { isTiming, measureItem, type ItemResult } from './lib/measure.js';
 import { parseBenchOptions, USAGE } from './lib/options.js';
 import { isTrainingItem, selectTrainingItems } from './lib/training-items.js';
@@ -31,11 +31,14 @@ function progress(result: ItemResult): void {
   const show = (t: ItemResult['voxkit'] | ItemResult['torch']): string =>
     t === null ? '—' : isTiming(t) ? `${(t.medianSeconds * 1000).toFixed(1)} ms` : `error: ${t.error}`;
   const ratio = result.ratio === null ? '' : `  ratio ${result.ratio.toFixed(2)}`;
-  process.stderr.write(`  ${result.item.name.padEnd(22)} voxkit ${show(result.voxkit)}  PyTorch ${show(result.torch)}${ratio}\n`);
+  const second = result.compare ? `  ${result.compare.backend} ${show(result.compare.outcome)}${result.compare.ratio === null ? '' : ` (ratio ${result.compare.ratio.toFixed(2)})`}` : '';
+  process.stderr.write(`  ${result.item.name.padEnd(22)} voxkit ${show(result.voxkit)}  PyTorch ${show(result.torch)}${ratio}${second}\n`);
 }
 
 async function main(): Promise<number> {
-  const options = parseBenchOptions(process.argv.slice(2));
+  // One thread per engine, as the PyTorch side runs (the native backend sizes its pools from this).
+  process.env.VOXKIT_NATIVE_THREADS ??= '1';
+  const options = await parseBenchOptions(process.argv.slice(2));
   if (options === 'help') {
     console.log(USAGE);
     return 0;
@@ -77,11 +80,16 @@ async function main(): Promise<number> {
       sanity = existsSync(join(dir, 'manifest.json')) ? await torch.sanity(dir) : [];
     }
     const facts = await machineFacts(versions);
-    process.stderr.write(`bench: ${items.length} item(s), ${options.rounds} rounds, backend ${facts.backend}\n`);
+    const compare = options.compareBackend;
+    process.stderr.write(`bench: ${items.length} item(s), ${options.rounds} rounds, backend ${facts.backend}${compare ? ` (training also on ${compare})` : ''}\n`);
 
     const results: ItemResult[] = [];
     for (const item of items) {
-      const result = await measureItem(item, inputs, torch, options);
+      const result = await measureItem(item, inputs, torch, {
+        ...options,
+        backend: options.backend,
+        compareBackend: isTrainingItem(item) ? options.compareBackend : null,
+      });
       progress(result);
       results.push(result);
     }
@@ -97,6 +105,7 @@ async function main(): Promise<number> {
       roundSeconds: options.roundSeconds,
       quick: options.quick,
       totalSeconds: (performance.now() - startedMs) / 1000,
+      sgemmGflops: results.some((r) => isTrainingItem(r.item)) ? sgemmGflops() : undefined,
     };
     const hasInferenceItems = results.some((r) => !isTrainingItem(r.item));
     const text = renderReport(report);

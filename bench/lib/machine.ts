@@ -43,7 +43,14 @@ function cpuVectorExtensions(): string {
   }
 }
 
-async function wasmDetails(): Promise<string> {
+async function backendDetails(): Promise<string> {
+  if (tf.getBackend() === 'native') {
+    const { loadNativeAddon } = await import('../../src/engine/native/addon-node.js');
+    const load = loadNativeAddon();
+    if (!load.addon) return '';
+    const v = load.addon.versions();
+    return `oneDNN ${v.onednn}, ${v.openblas.split(' ').slice(0, 2).join(' ')}, ${load.addon.getThreads()} thread(s)`;
+  }
   if (tf.getBackend() !== 'wasm') return '';
   const flags: string[] = [];
   for (const [flag, label] of [
@@ -69,11 +76,34 @@ export async function machineFacts(torch: TorchVersions | null): Promise<Machine
     node: process.version,
     tfjs: tf.version.tfjs,
     backend: tf.getBackend(),
-    backendDetails: await wasmDetails(),
+    backendDetails: await backendDetails(),
     torch,
   };
 }
 
 export function currentLoadAverage(): number {
   return loadavg()[0];
+}
+
+/**
+ * Single-call sgemm rate of the native backend (1024³ products through its BatchMatMul kernel, best
+ * of 5): the ceiling its training GFLOP/s compares to. Undefined on other backends.
+ */
+export function sgemmGflops(): number | undefined {
+  if (tf.getBackend() !== 'native') return undefined;
+  const n = 1024;
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  let best = Infinity;
+  for (let i = 0; i < 6; i++) {
+    const started = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    const seconds = (performance.now() - started) / 1000;
+    c.dispose();
+    if (i > 0) best = Math.min(best, seconds);
+  }
+  a.dispose();
+  b.dispose();
+  return (2 * n ** 3) / best / 1e9;
 }

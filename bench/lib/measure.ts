@@ -1,10 +1,12 @@
 /**
- * Interleaved measurement of one item on both engines. Rounds alternate voxkit and PyTorch (ABBA
- * order, so slow drifts of the shared machine hit both alike); a round is several back-to-back calls
+ * Interleaved measurement of one item on every engine (voxkit, PyTorch, and optionally voxkit on a
+ * second backend). Rounds alternate the engines (ABBA order, so slow drifts of the shared machine
+ * hit all alike); a round is several back-to-back calls
  * and contributes its mean time per call. Warm-up calls are excluded. Reported: the median over
  * rounds per engine and the ratio of the medians.
  */
 import * as tf from '@tensorflow/tfjs';
+import { useBackend, type BackendName } from '../../src/core/backend.js';
 import type { BenchInputs } from './inputs.js';
 import type { BenchItem, PreparedCall } from './items.js';
 import { mean, median, relativeSpread } from './stats.js';
@@ -15,6 +17,10 @@ export interface MeasureSettings {
   warmupCalls: number;
   /** Target duration of one engine's round. */
   roundSeconds: number;
+  /** voxkit's backend. */
+  backend: BackendName;
+  /** A second voxkit backend timed in the same rounds, or null. */
+  compareBackend: BackendName | null;
 }
 
 export interface EngineTiming {
@@ -29,6 +35,8 @@ export interface EngineTiming {
   parameters: number;
   /** tfjs kernels one voxkit call dispatches (per-op overhead indicator); undefined for PyTorch. */
   kernelsPerCall?: number;
+  /** Matrix-product and convolution FLOPs of one call (native backend only). */
+  flopsPerCall?: number;
 }
 
 export type EngineOutcome = EngineTiming | { error: string };
@@ -42,6 +50,8 @@ export interface ItemResult {
   ratio: number | null;
   /** Tensors left allocated by the timed voxkit calls (should be 0). */
   leakedTensors: number;
+  /** The second voxkit backend of the same rounds, with its ratio to PyTorch. */
+  compare?: { backend: BackendName; outcome: EngineOutcome; ratio: number | null };
 }
 
 const MAX_CALLS_PER_ROUND = 200;
@@ -62,6 +72,7 @@ interface WarmUp {
   warmupSeconds: number[];
   parameters: number;
   kernelsPerCall?: number;
+  flopsPerCall?: number;
 }
 
 /** One engine seen by the scheduler: warm up once, then timed rounds. */
@@ -72,9 +83,32 @@ interface Engine {
   round(calls: number): Promise<number[] | string>;
 }
 
-function voxkitEngine(item: BenchItem, inputs: BenchInputs, warmupCalls: number, onPrepared: (p: PreparedCall) => void): Engine {
+/** FLOPs the native backend counted during `run` (undefined on other backends). */
+async function countFlops(backend: BackendName, run: () => Promise<void>): Promise<number | undefined> {
+  if (backend !== 'native') {
+    await run();
+    return undefined;
+  }
+  const { flopCounter } = await import('../../src/engine/native/context.js');
+  const before = flopCounter.flops;
+  await run();
+  return flopCounter.flops - before;
+}
+
+/**
+ * voxkit on one tfjs backend. Several can share a process: each selects its backend before it
+ * prepares or runs, so its tensors live and run there (tfjs keeps every initialised backend).
+ */
+function voxkitEngine(
+  item: BenchItem,
+  inputs: BenchInputs,
+  warmupCalls: number,
+  backend: BackendName,
+  onPrepared: (p: PreparedCall) => void,
+): Engine {
   let prepared: PreparedCall | null = null;
   const timeCalls = async (calls: number): Promise<number[]> => {
+    await useBackend(backend);
     const seconds: number[] = [];
     for (let i = 0; i < calls; i++) {
       const started = performance.now();
@@ -86,10 +120,14 @@ function voxkitEngine(item: BenchItem, inputs: BenchInputs, warmupCalls: number,
   return {
     warmUp: async () => {
       try {
+        await useBackend(backend);
         prepared = await item.prepare(inputs);
         onPrepared(prepared);
         const warmupSeconds = await timeCalls(warmupCalls);
-        if (item.countKernels === false) return { warmupSeconds, parameters: prepared.parameters };
+        if (item.countKernels === false) {
+          const flopsPerCall = await countFlops(backend, async () => void (await prepared!.call()));
+          return { warmupSeconds, parameters: prepared.parameters, flopsPerCall };
+        }
         // One extra untimed call counts the kernels it dispatches.
         const profile = await tf.profile(async () => void (await prepared!.call()));
         return { warmupSeconds, parameters: prepared.parameters, kernelsPerCall: profile.kernels.length };
@@ -150,6 +188,7 @@ class EngineRun {
       firstCallSeconds: this.warmup.warmupSeconds[0],
       parameters: this.warmup.parameters,
       kernelsPerCall: this.warmup.kernelsPerCall,
+      flopsPerCall: this.warmup.flopsPerCall,
     };
   }
 }
@@ -160,27 +199,40 @@ export async function measureItem(
   torch: TorchProcess | null,
   settings: MeasureSettings,
 ): Promise<ItemResult> {
-  let prepared: PreparedCall | null = null;
+  const prepared: PreparedCall[] = [];
   const warmupCalls = item.warmupCalls ?? settings.warmupCalls;
   const rounds = Math.min(settings.rounds, item.maxRounds ?? settings.rounds);
-  const voxkit = new EngineRun(voxkitEngine(item, inputs, warmupCalls, (p) => (prepared = p)));
+  const voxkit = new EngineRun(voxkitEngine(item, inputs, warmupCalls, settings.backend, (p) => prepared.push(p)));
+  const second = settings.compareBackend
+    ? new EngineRun(voxkitEngine(item, inputs, warmupCalls, settings.compareBackend, (p) => prepared.push(p)))
+    : null;
   const pytorch = torch && item.torchName !== null ? new EngineRun(torchEngine(item, inputs, warmupCalls, torch)) : null;
   try {
     await voxkit.warmUp(settings.roundSeconds);
+    await second?.warmUp(settings.roundSeconds);
     await pytorch?.warmUp(settings.roundSeconds);
+    await useBackend(settings.backend);
     const tensorsBefore = tf.memory().numTensors;
+    const engines = [voxkit, pytorch, second].filter((e): e is EngineRun => e !== null);
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? [voxkit, pytorch] : [pytorch, voxkit];
-      for (const engine of order) await engine?.round();
+      // ABBA-style: every other round runs the engines in reverse order.
+      const order = round % 2 === 0 ? engines : [...engines].reverse();
+      for (const engine of order) await engine.round();
     }
+    await useBackend(settings.backend);
     const leakedTensors = tf.memory().numTensors - tensorsBefore;
 
     const voxkitOutcome = voxkit.outcome();
     const torchOutcome = pytorch ? pytorch.outcome() : null;
-    const ratio =
-      isTiming(voxkitOutcome) && isTiming(torchOutcome) ? voxkitOutcome.medianSeconds / torchOutcome.medianSeconds : null;
-    return { item, voxkit: voxkitOutcome, torch: torchOutcome, ratio, leakedTensors };
+    const ratioOf = (o: EngineOutcome): number | null =>
+      isTiming(o) && isTiming(torchOutcome) ? o.medianSeconds / torchOutcome.medianSeconds : null;
+    const result: ItemResult = { item, voxkit: voxkitOutcome, torch: torchOutcome, ratio: ratioOf(voxkitOutcome), leakedTensors };
+    if (second && settings.compareBackend) {
+      const outcome = second.outcome();
+      result.compare = { backend: settings.compareBackend, outcome, ratio: ratioOf(outcome) };
+    }
+    return result;
   } finally {
-    (prepared as PreparedCall | null)?.dispose();
+    for (const p of prepared.reverse()) p.dispose();
   }
 }

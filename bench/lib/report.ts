@@ -20,6 +20,8 @@ export interface RunReport {
   roundSeconds: number;
   quick: boolean;
   totalSeconds: number;
+  /** Single-thread sgemm rate of the native backend's BLAS (1024³), the ceiling for its GFLOP/s. */
+  sgemmGflops?: number;
 }
 
 function milliseconds(t: EngineTiming): string {

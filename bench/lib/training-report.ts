@@ -37,25 +37,41 @@ function parameters(result: ItemResult): string {
   return `${format(ours)} ≠ ${format(theirs)} (PyTorch)`;
 }
 
+function ratioText(ratio: number | null): string {
+  return ratio === null ? '—' : `**${ratio >= 10 ? ratio.toFixed(1) : ratio.toFixed(2)}**`;
+}
+
+function gflops(t: EngineOutcome | null): string {
+  if (!isTiming(t) || t.flopsPerCall === undefined) return '—';
+  return (t.flopsPerCall / t.medianSeconds / 1e9).toFixed(1);
+}
+
 /** Markdown caption + table of the training items, '' when none ran. */
-export function trainingTable(results: readonly ItemResult[], runRounds: number): string {
+export function trainingTable(results: readonly ItemResult[], runRounds: number, backend: string): string {
   const rows = results.filter((r) => isTrainingItem(r.item));
   if (rows.length === 0) return '';
+  const compareBackend = rows.find((r) => r.compare)?.compare?.backend;
   const lines = rows.map((r) => {
     const item = r.item as TrainingBenchItem;
-    const ratio = r.ratio === null ? '—' : `**${r.ratio >= 10 ? r.ratio.toFixed(1) : r.ratio.toFixed(2)}**`;
     const rounds = Math.min(runRounds, item.maxRounds ?? runRounds);
+    const compare = compareBackend
+      ? ` ${cell(r.compare?.outcome ?? null, seconds)} | ${ratioText(r.compare?.ratio ?? null)} |`
+      : '';
     return (
       `| ${item.label}; ${item.recipe} | ${parameters(r)} | ${item.input} | ${cell(r.voxkit, seconds)} | ${cell(r.torch, seconds)} | ` +
-      `${cell(r.voxkit, (t) => utterancesPerSecond(t, item))} | ${cell(r.torch, (t) => utterancesPerSecond(t, item))} | ${ratio} | ${rounds} + ${item.warmupCalls ?? '?'} |`
+      `${ratioText(r.ratio)} |${compare} ${cell(r.voxkit, (t) => utterancesPerSecond(t, item))} | ${cell(r.torch, (t) => utterancesPerSecond(t, item))} | ` +
+      `${gflops(r.voxkit)} | ${rounds} + ${item.warmupCalls ?? '?'} |`
     );
   });
+  const compareHeader = compareBackend ? ` ${compareBackend} s / step | ${compareBackend} ÷ PyTorch |` : '';
+  const compareAlign = compareBackend ? '--:|--:|' : '';
   return [
     '**Training** — one optimizer step (train mode: forward, loss, backward, gradient policy, Adam update, loss read back) per call; ' +
-      'features computed outside the timed step on both sides; utterances/s = utterances per step ÷ median step time; ratio > 1 means voxkit is slower.',
+      'features computed outside the timed step on both sides; utterances/s = utterances per step ÷ median step time; ratio > 1 means voxkit is slower. ' +
+      `GFLOP/s: the step's matrix-product and convolution FLOPs (forward and both gradients, counted by the ${backend} backend) ÷ its median time.`,
     '',
-    '| training step | params | batch (per step) | voxkit s / step | PyTorch s / step | voxkit utt/s | PyTorch utt/s | voxkit ÷ PyTorch | rounds + warm-up |',
-    '|---|--:|---|--:|--:|--:|--:|--:|--:|',
+    `| training step | params | batch (per step) | voxkit ${backend} s / step | PyTorch s / step | ${backend} ÷ PyTorch |${compareHeader} voxkit ${backend} utt/s | PyTorch utt/s | ${backend} GFLOP/s | rounds + warm-up |`,
+    `|---|--:|---|--:|--:|--:|${compareAlign}--:|--:|--:|--:|`,
     ...lines,
   ].join('\n');
 }
@@ -71,9 +87,10 @@ function factsText(report: RunReport): string {
   return [
     `- Date: ${f.dateIso.slice(0, 16).replace('T', ' ')} UTC${report.quick ? ' — **quick run** (smaller batches, few rounds; indicative only)' : ''}`,
     `- Machine: ${f.cpuModel} (${f.cpuVectorExtensions}), ${f.logicalCores} logical cores; load average ${f.loadAverage1m.toFixed(2)} at start, ${report.loadAverageEnd1m.toFixed(2)} at end${busy ? ' — **the machine was busy: absolute times are inflated, ratios less so**' : ''}`,
-    `- voxkit: Node ${f.node}, TensorFlow.js ${f.tfjs}, backend ${backend}, single thread`,
+    `- voxkit: Node ${f.node}, TensorFlow.js ${f.tfjs}, backend ${backend}, single thread` +
+      (report.sgemmGflops ? `; sgemm ceiling of this machine and thread count (OpenBLAS, 1024³): ${report.sgemmGflops.toFixed(1)} GFLOP/s` : ''),
     `- ${torch}`,
-    '- Method: per item, untimed warm-up steps, then rounds alternating voxkit and PyTorch (ABBA order); a round is one step; median over rounds ± half the interquartile range, ratio of the medians.',
+    '- Method: per item, untimed warm-up steps, then rounds alternating the engines (voxkit, PyTorch and voxkit on the second backend; ABBA order); a round is one step; median over rounds ± half the interquartile range, ratio of the medians.',
   ].join('\n');
 }
 
@@ -88,7 +105,7 @@ function leakText(results: readonly ItemResult[]): string {
  * report is not printed then.
  */
 export function renderTrainingReport(report: RunReport): string {
-  const table = trainingTable(report.results, report.rounds);
+  const table = trainingTable(report.results, report.rounds, report.facts.backend);
   if (!table) return '';
   const trainingOnly = report.results.every((r) => isTrainingItem(r.item));
   const notes = [leakText(report.results), trainingOnly ? sanityText(report.sanity) : ''].filter(Boolean);

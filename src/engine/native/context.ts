@@ -11,6 +11,12 @@ export const NATIVE_BACKEND = 'native';
 
 let current: NativeAddon | null = null;
 
+/**
+ * Floating-point operations of the matrix-product and convolution kernels since the last reset
+ * (2 per multiply-add), for throughput figures (`npm run bench`).
+ */
+export const flopCounter = { flops: 0 };
+
 /** Tensor memory of the native backend (see buffer-pool.ts); up to 2 GiB kept for reuse. */
 export const pool = new BufferPool(2 * 1024 ** 3);
 

@@ -3,7 +3,7 @@
  * HWIO filters as tfjs lays them out. Conv1D reaches here through tfjs's reshape to Conv2D.
  */
 import * as tf from '@tensorflow/tfjs';
-import { addon, allocate, fallback, kernel, sizeOf, values, type KernelCall } from '../context.js';
+import { addon, allocate, fallback, flopCounter, kernel, sizeOf, values, type KernelCall } from '../context.js';
 
 type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 
@@ -16,6 +16,7 @@ function geometry(info: tf.backend_util.Conv2DInfo): Int32Array | null {
   const rows = Math.floor((inHeight + top + bottom - ((filterHeight - 1) * dilationHeight + 1)) / strideHeight) + 1;
   const cols = Math.floor((inWidth + left + right - ((filterWidth - 1) * dilationWidth + 1)) / strideWidth) + 1;
   if (rows !== outHeight || cols !== outWidth || Math.min(top, left, bottom, right) < 0) return null;
+  flopCounter.flops += 2 * batchSize * outHeight * outWidth * outChannels * filterHeight * filterWidth * inChannels;
   return Int32Array.from([
     batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth,
     strideHeight, strideWidth, dilationHeight, dilationWidth, top, left, bottom, right,

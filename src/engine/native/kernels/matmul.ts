@@ -1,7 +1,7 @@
 /** BatchMatMul and _FusedMatMul on OpenBLAS sgemm (transposes go to BLAS, which handles them in its packing). */
 import * as tf from '@tensorflow/tfjs';
 import { ACTIVATION } from '../addon.js';
-import { addon, allocate, fallback, kernel, sizeOf, values, type KernelCall } from '../context.js';
+import { addon, allocate, fallback, flopCounter, kernel, sizeOf, values, type KernelCall } from '../context.js';
 
 function matmul(call: KernelCall, name: string, fused: boolean): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, backend, attrs } = call;
@@ -39,6 +39,7 @@ function matmul(call: KernelCall, name: string, fused: boolean): tf.TensorInfo |
     values(backend, a), values(backend, b), out, batchA, batchB, m, k, n,
     transposeA ? 1 : 0, transposeB ? 1 : 0, biasValues, ACTIVATION[activation as keyof typeof ACTIVATION],
   );
+  flopCounter.flops += 2 * Math.max(batchA, batchB) * m * n * k;
   return backend.makeTensorInfo([...batchShape, m, n], 'float32', out);
 }
 
