@@ -17,44 +17,73 @@ enum BinaryOp {
 
 constexpr int64_t kParallelMin = 1 << 15;
 
+// The innermost run of one output row: each operand either runs along it or repeats one value.
+template <typename Out, typename F>
+inline void binaryRun(const float* __restrict pa, const float* __restrict pb, Out* __restrict po, int64_t n, bool ia,
+                      bool ib, const F& f) {
+  if (ia && ib) {
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) po[j] = f(pa[j], pb[j]);
+  } else if (ia) {
+    const float vb = pb[0];
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) po[j] = f(pa[j], vb);
+  } else if (ib) {
+    const float va = pa[0];
+#pragma omp simd
+    for (int64_t j = 0; j < n; j++) po[j] = f(va, pb[j]);
+  } else {
+    const Out v = f(pa[0], pb[0]);
+    for (int64_t j = 0; j < n; j++) po[j] = v;
+  }
+}
+
+// Output rows are the last two collapsed dimensions [mid, inner]; the dimensions before them are
+// walked with one index computation per block (a channel-wise product such as [N, H·W, C]·[N, 1, C]
+// then costs one loop over H·W rows of C, not an index division per row).
 template <typename Out, typename F>
 void runBinary(const float* a, const float* b, Out* out, const vk::BroadcastPlan& plan, F f0) {
+  if (plan.size == 0) return;
   const size_t rank = plan.dims.size();
   const int64_t inner = plan.dims[rank - 1];
-  const int64_t ia = plan.strideA[rank - 1], ib = plan.strideB[rank - 1];
-  const int64_t rows = plan.size / (inner == 0 ? 1 : inner);
-  if (plan.size == 0) return;
-#pragma omp parallel if (plan.size > kParallelMin)
-  {
-  const F f = f0;  // private copy, as in runUnary
-#pragma omp for schedule(static)
-  for (int64_t row = 0; row < rows; row++) {
-    int64_t offA = 0, offB = 0, rest = row;
-    for (size_t d = rank - 1; d-- > 0;) {
+  const bool ia = plan.strideA[rank - 1] != 0, ib = plan.strideB[rank - 1] != 0;
+  const int64_t mid = rank >= 2 ? plan.dims[rank - 2] : 1;
+  const int64_t midA = rank >= 2 ? plan.strideA[rank - 2] : 0, midB = rank >= 2 ? plan.strideB[rank - 2] : 0;
+  const int64_t blocks = plan.size / (inner * mid);
+  const int64_t outer = rank >= 2 ? static_cast<int64_t>(rank) - 2 : 0;
+  auto offsets = [&](int64_t block, int64_t& offA, int64_t& offB) {
+    int64_t rest = block;
+    offA = 0, offB = 0;
+    for (int64_t d = outer; d-- > 0;) {
       const int64_t idx = rest % plan.dims[d];
       rest /= plan.dims[d];
       offA += idx * plan.strideA[d];
       offB += idx * plan.strideB[d];
     }
-    const float* __restrict pa = a + offA;
-    const float* __restrict pb = b + offB;
-    Out* __restrict po = out + row * inner;
-    if (ia && ib) {
-#pragma omp simd
-      for (int64_t j = 0; j < inner; j++) po[j] = f(pa[j], pb[j]);
-    } else if (ia) {
-      const float vb = pb[0];
-#pragma omp simd
-      for (int64_t j = 0; j < inner; j++) po[j] = f(pa[j], vb);
-    } else if (ib) {
-      const float va = pa[0];
-#pragma omp simd
-      for (int64_t j = 0; j < inner; j++) po[j] = f(va, pb[j]);
+  };
+  const bool parallel = plan.size > kParallelMin;
+  // Parallel over blocks when there are several per thread, else over the rows of each block.
+  const bool byBlock = blocks >= 4 * omp_get_max_threads();
+#pragma omp parallel if (parallel)
+  {
+    const F f = f0;  // private copy, as in runUnary
+    if (byBlock) {
+#pragma omp for schedule(static)
+      for (int64_t block = 0; block < blocks; block++) {
+        int64_t offA, offB;
+        offsets(block, offA, offB);
+        for (int64_t row = 0; row < mid; row++)
+          binaryRun(a + offA + row * midA, b + offB + row * midB, out + (block * mid + row) * inner, inner, ia, ib, f);
+      }
     } else {
-      const Out v = f(pa[0], pb[0]);
-      for (int64_t j = 0; j < inner; j++) po[j] = v;
+      for (int64_t block = 0; block < blocks; block++) {
+        int64_t offA, offB;
+        offsets(block, offA, offB);
+#pragma omp for schedule(static)
+        for (int64_t row = 0; row < mid; row++)
+          binaryRun(a + offA + row * midA, b + offB + row * midB, out + (block * mid + row) * inner, inner, ia, ib, f);
+      }
     }
-  }
   }
 }
 
