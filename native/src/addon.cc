@@ -77,6 +77,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"concat", concat},
       {"batchNormTraining", batchNormTraining},
       {"batchNormTrainingGrad", batchNormTrainingGrad},
+      {"lstmForward", lstmForward},
+      {"lstmBackward", lstmBackward},
   };
   for (const Entry& e : entries) {
     napi_value fn;

@@ -12,6 +12,7 @@ import { batchNormKernels } from './kernels/batch-norm.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
 import { layoutKernels } from './kernels/layout.js';
+import { lstmKernels } from './kernels/lstm.js';
 import { matmulKernels } from './kernels/matmul.js';
 import { reduceKernels } from './kernels/reduce.js';
 
@@ -27,7 +28,7 @@ class NativeBackend extends MathBackendCPU {
 
 /** Every kernel the addon provides. */
 export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [
-  ...matmulKernels, ...convKernels, ...elementwiseKernels, ...reduceKernels, ...layoutKernels, ...batchNormKernels,
+  ...matmulKernels, ...convKernels, ...elementwiseKernels, ...reduceKernels, ...layoutKernels, ...batchNormKernels, ...lstmKernels,
 ];
 
 let registered = false;

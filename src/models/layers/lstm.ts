@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '../../errors.js';
 import { Module } from '../module.js';
 import { uniformInit } from './init.js';
+import { lstmRecurrence } from './lstm-recurrence.js';
 
 /** Result of {@link Lstm.forward}. The caller disposes all three tensors. */
 export interface LstmOutput {
@@ -25,8 +26,9 @@ export interface LstmInitialState {
  * [4H, in], `weight_hh_l{k}` [4H, H], `bias_ih_l{k}` [4H], `bias_hh_l{k}` [4H]; the 4H rows hold the
  * input, forget, cell and output gates in that order.
  *
- * Differentiable (plain tfjs ops). Each layer projects all time steps with one matMul, then runs
- * the recurrence with one [batch, H]·[H, 4H] matMul per step.
+ * Differentiable. Each layer projects all time steps with one matMul, then runs the recurrence
+ * ({@link lstmRecurrence}: one kernel where the backend has it, else one [batch, H]·[H, 4H] matMul
+ * and the gate ops per step).
  */
 export class Lstm extends Module {
   private readonly weightsIh: tf.Variable[] = [];
@@ -99,34 +101,10 @@ export class Lstm extends Module {
   ): { outputs: tf.Tensor2D; h: tf.Tensor2D; c: tf.Tensor2D } {
     // Explicit transposes, once per forward (matMul transpose flags are slow on wasm).
     const weightIhT = this.weightsIh[layer].transpose();
-    const weightHhT = this.weightsHh[layer].transpose();
+    const weightHhT = this.weightsHh[layer].transpose() as tf.Tensor2D;
     const bias = this.biasesIh[layer].add(this.biasesHh[layer]);
     // Input contribution of every step at once: [steps·batch, 4H].
     const projected = tf.matMul(input, weightIhT).add(bias) as tf.Tensor2D;
-    const stepInputs = tf.split(projected, steps, 0) as tf.Tensor2D[];
-
-    let h = h0;
-    let c = c0;
-    const hiddenStates: tf.Tensor2D[] = [];
-    for (let t = 0; t < steps; t++) {
-      const hPrev = h;
-      const cPrev = c;
-      // Per-step tidy keeps memory flat on long inputs; tensors a gradient needs are kept by the tape.
-      const next = tf.tidy(() => {
-        const gates = hPrev ? stepInputs[t].add(tf.matMul(hPrev, weightHhT)) : stepInputs[t];
-        const [gateI, gateF, gateG, gateO] = tf.split(gates, 4, 1);
-        const inputGate = tf.sigmoid(gateI);
-        const candidate = tf.tanh(gateG);
-        const outputGate = tf.sigmoid(gateO);
-        const cNew = cPrev ? tf.sigmoid(gateF).mul(cPrev).add(inputGate.mul(candidate)) : inputGate.mul(candidate);
-        const hNew = outputGate.mul(tf.tanh(cNew));
-        return [hNew, cNew] as tf.Tensor2D[];
-      });
-      h = next[0];
-      c = next[1];
-      hiddenStates.push(h);
-    }
-    const outputs = steps === 1 ? hiddenStates[0] : (tf.concat(hiddenStates, 0) as tf.Tensor2D);
-    return { outputs, h: h as tf.Tensor2D, c: c as tf.Tensor2D };
+    return lstmRecurrence(projected, weightHhT, steps, batch, h0, c0);
   }
 }
