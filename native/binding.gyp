@@ -10,10 +10,11 @@
         "src/layout.cc",
         "src/reduce.cc",
         "src/batch_norm.cc",
+        "src/adam.cc",
         "src/lstm.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp", "-fno-math-errno", "-fno-trapping-math", "-fexceptions", "-Wall", "-Wno-unused-parameter"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp", "-fno-math-errno", "-ffp-contract=off", "-fno-trapping-math", "-fexceptions", "-Wall", "-Wno-unused-parameter"],
       "ldflags": ["-fopenmp"],
       "libraries": ["-lopenblas", "-ldnnl"],
       "defines": ["NAPI_VERSION=8"]

@@ -77,6 +77,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"concat", concat},
       {"batchNormTraining", batchNormTraining},
       {"batchNormTrainingGrad", batchNormTrainingGrad},
+      {"adamStep", adamStep},
       {"lstmForward", lstmForward},
       {"lstmBackward", lstmBackward},
   };

@@ -14,5 +14,6 @@ napi_value slice(napi_env, napi_callback_info);
 napi_value concat(napi_env, napi_callback_info);
 napi_value batchNormTraining(napi_env, napi_callback_info);
 napi_value batchNormTrainingGrad(napi_env, napi_callback_info);
+napi_value adamStep(napi_env, napi_callback_info);
 napi_value lstmForward(napi_env, napi_callback_info);
 napi_value lstmBackward(napi_env, napi_callback_info);

@@ -7,7 +7,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { NativeAddon } from './addon.js';
-import { NATIVE_BACKEND, setAddon } from './context.js';
+import { NATIVE_BACKEND, pool, setAddon } from './context.js';
+import { adamKernels } from './kernels/adam.js';
 import { batchNormKernels } from './kernels/batch-norm.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
@@ -18,17 +19,58 @@ import { reduceKernels } from './kernels/reduce.js';
 
 export { NATIVE_BACKEND };
 
+type StoredValues = Float32Array | Int32Array | Uint8Array;
+
+/** The cpu backend's store, with its memory recycled through the buffer pool. */
 class NativeBackend extends MathBackendCPU {
   constructor() {
     super();
     // The cpu backend's first write advises installing tfjs-node; this backend is the fast path.
     (this as unknown as { firstUse: boolean }).firstUse = false;
   }
+
+  private stored(dataId: tf.DataId): StoredValues | undefined {
+    const values = this.data.has(dataId) ? this.data.get(dataId)!.values : undefined;
+    return ArrayBuffer.isView(values) ? (values as StoredValues) : undefined;
+  }
+
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
+    const dataId = super.write(values, shape, dtype);
+    if (ArrayBuffer.isView(values)) pool.retain(values as StoredValues);
+    return dataId;
+  }
+
+  override move(dataId: tf.DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType, refCount: number): void {
+    super.move(dataId, values, shape, dtype, refCount);
+    if (ArrayBuffer.isView(values)) pool.retain(values as StoredValues);
+  }
+
+  override disposeData(dataId: tf.DataId, force?: boolean): boolean {
+    const values = this.stored(dataId);
+    const disposed = super.disposeData(dataId, force);
+    if (values && disposed && !this.data.has(dataId)) pool.release(values);
+    return disposed;
+  }
+
+  override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+    const values = this.stored(dataId);
+    if (values) pool.escape(values);
+    return super.readSync(dataId);
+  }
+
+  override async read(dataId: tf.DataId): Promise<tf.backend_util.BackendValues> {
+    return this.readSync(dataId);
+  }
+
+  override dispose(): void {
+    pool.clear();
+    super.dispose();
+  }
 }
 
 /** Every kernel the addon provides. */
 export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [
-  ...matmulKernels, ...convKernels, ...elementwiseKernels, ...reduceKernels, ...layoutKernels, ...batchNormKernels, ...lstmKernels,
+  ...matmulKernels, ...convKernels, ...elementwiseKernels, ...reduceKernels, ...layoutKernels, ...batchNormKernels, ...adamKernels, ...lstmKernels,
 ];
 
 let registered = false;
