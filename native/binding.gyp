@@ -11,7 +11,8 @@
         "src/reduce.cc",
         "src/batch_norm.cc",
         "src/adam.cc",
-        "src/lstm.cc"
+        "src/lstm.cc",
+        "src/ge2e.cc"
       ],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
       "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-fopenmp", "-fno-math-errno", "-ffp-contract=off", "-fno-trapping-math", "-fexceptions", "-Wall", "-Wno-unused-parameter"],

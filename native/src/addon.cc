@@ -80,6 +80,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"adamStep", adamStep},
       {"lstmForward", lstmForward},
       {"lstmBackward", lstmBackward},
+      {"ge2eSimilarity", ge2eSimilarity},
+      {"ge2eSimilarityGrad", ge2eSimilarityGrad},
   };
   for (const Entry& e : entries) {
     napi_value fn;

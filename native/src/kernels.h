@@ -17,3 +17,5 @@ napi_value batchNormTrainingGrad(napi_env, napi_callback_info);
 napi_value adamStep(napi_env, napi_callback_info);
 napi_value lstmForward(napi_env, napi_callback_info);
 napi_value lstmBackward(napi_env, napi_callback_info);
+napi_value ge2eSimilarity(napi_env, napi_callback_info);
+napi_value ge2eSimilarityGrad(napi_env, napi_callback_info);

@@ -25,6 +25,28 @@ export const LSTM_RECURRENCE = 'VoxkitLstmRecurrence';
 export const LSTM_RECURRENCE_GRAD = 'VoxkitLstmRecurrenceGrad';
 
 /**
+ * The GE2E similarity logits: inputs embeddings [S, M, D] (S speakers, M ≥ 2 utterances each),
+ * weight, bias (one value each) → [logits [S·M, S], similarity [S·M, S]]; attrs
+ * {@link Ge2eSimilarityAttrs}. Row j·M + i is utterance i of speaker j against every speaker's
+ * centroid (the mean of its utterances), its own speaker's without the utterance itself; logits =
+ * max(similarity, minSimilarity)·weight + bias. similarity (before the floor) is for the gradient.
+ */
+export const GE2E_SIMILARITY = 'VoxkitGe2eSimilarity';
+/** Inputs dLogits, embeddings, weight, bias, similarity → [dEmbeddings, dWeight, dBias]; attrs as the forward. */
+export const GE2E_SIMILARITY_GRAD = 'VoxkitGe2eSimilarityGrad';
+
+export interface Ge2eSimilarityAttrs {
+  /** Epsilon of the centroid normalisation. */
+  centroidEps: number;
+  /** true: c / (‖c‖ + eps) (RTVC); false: c / max(‖c‖, eps) (cosine similarity). */
+  centroidEpsAdded: boolean;
+  /** 0: utterances enter the dot products as given; > 0: as e / max(‖e‖, utteranceEps). */
+  utteranceEps: number;
+  /** Floor on similarities before the scale; −Infinity for none. */
+  minSimilarity: number;
+}
+
+/**
  * Inputs param, grad, expAvg, expAvgSq[, maxExpAvgSq] → [param, expAvg, expAvgSq[, maxExpAvgSq]];
  * attrs {@link AdamStepAttrs}. One Adam/AdamW update, bit-identical to the composed one.
  */

@@ -22,15 +22,13 @@ import { interpolatedEer } from '../eval/metrics.js';
 import { crossEntropy } from './cross-entropy.js';
 import { type GradientPolicy, type LossInput, type LossOutput, SpeakerLoss } from './loss.js';
 import { metricBatch } from './loss-input.js';
+import { type SpeakerMasks, rtvcSimilarityRows } from './ge2e-similarity.js';
 
 /** RTVC `do_gradient_ops`: w/b gradients ×0.01, then `clip_grad_norm_(parameters, 3)`. */
 export const RTVC_GE2E_GRADIENT_POLICY: Readonly<GradientPolicy> = Object.freeze({
   scale: Object.freeze({ similarity_weight: 0.01, similarity_bias: 0.01 }),
   clipNorm: 3,
 });
-
-/** Added to centroid norms before dividing (the reference's epsilon). */
-const CENTROID_NORM_EPS = 1e-5;
 
 export interface CentroidGe2eLossConfig {
   /** Initial similarity scale (default 10). */
@@ -41,21 +39,12 @@ export interface CentroidGe2eLossConfig {
   embeddingDim?: number;
 }
 
-/** Row targets for a batch shape: one-hot of each row's speaker, and the speaker indices. */
-interface SpeakerTargets {
+/** Row targets for a batch shape: one-hot of each row's speaker (and its complement), and the speaker indices. */
+interface SpeakerTargets extends SpeakerMasks {
   speakers: number;
   utterancesPerSpeaker: number;
-  /** float32 [N·M, N], row j·M + i has a 1 at column j. */
-  oneHot: tf.Tensor2D;
-  /** 1 − oneHot. */
-  otherSpeakers: tf.Tensor2D;
   /** int32 [N·M]. */
   labels: tf.Tensor1D;
-}
-
-/** `x / (‖x‖₂ + eps)` along the last axis. */
-function normalizeWithEps<T extends tf.Tensor>(x: T): T {
-  return tf.div(x, tf.add(tf.sqrt(tf.sum(tf.square(x), -1, true)), CENTROID_NORM_EPS)) as T;
 }
 
 export class RtvcGe2eLoss extends SpeakerLoss {
@@ -101,18 +90,7 @@ export class RtvcGe2eLoss extends SpeakerLoss {
 
   /** Similarity rows [N·M, N] (speaker-major), the reference's `sim_matrix.reshape(N·M, N)`. */
   protected similarityRows(embeddings: tf.Tensor3D, targets: SpeakerTargets): tf.Tensor2D {
-    const { speakers, utterancesPerSpeaker } = targets;
-    const dim = embeddings.shape[2];
-    const rows = speakers * utterancesPerSpeaker;
-    const speakerSums = tf.sum(embeddings, 1, true);
-    const inclusive = normalizeWithEps(tf.mean(embeddings, 1));
-    const exclusive = normalizeWithEps(tf.div(tf.sub(speakerSums, embeddings), utterancesPerSpeaker - 1));
-    // Explicit transpose: matMul's transpose flags leave the fast path on the wasm backend.
-    const toCentroids = tf.matMul(embeddings.reshape([rows, dim]), inclusive.transpose());
-    const toOwnCentroid = tf.sum(tf.mul(embeddings, exclusive), 2).reshape([rows, 1]);
-    // Exact select by arithmetic (x·1 + 0 or 0 + y·1), differentiable and without a gather.
-    const similarity = tf.add(tf.mul(toCentroids, targets.otherSpeakers), tf.mul(targets.oneHot, toOwnCentroid));
-    return tf.add(tf.mul(similarity, this.similarityWeight), this.similarityBias) as tf.Tensor2D;
+    return rtvcSimilarityRows(embeddings, this.similarityWeight, this.similarityBias, targets);
   }
 
   /** Constant targets for a batch shape, built once and kept across calls and tidy scopes. */

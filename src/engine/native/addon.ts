@@ -54,6 +54,15 @@ export interface NativeAddon {
     dProjected: Float32Array, dWeightHhT: Float32Array, dH0: Float32Array, dC0: Float32Array,
     steps: number, batch: number, hidden: number,
   ): void;
+  ge2eSimilarity(
+    embeddings: Float32Array, weight: Float32Array, bias: Float32Array, logits: Float32Array, similarity: Float32Array,
+    speakers: number, utterances: number, dim: number, settings: Float64Array,
+  ): void;
+  ge2eSimilarityGrad(
+    dLogits: Float32Array, embeddings: Float32Array, weight: Float32Array, similarity: Float32Array,
+    dEmbeddings: Float32Array, dWeight: Float32Array, dBias: Float32Array,
+    speakers: number, utterances: number, dim: number, settings: Float64Array,
+  ): void;
 }
 
 /** Activation codes of the fused kernels (blas.cc). */

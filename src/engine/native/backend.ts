@@ -12,6 +12,7 @@ import { adamKernels } from './kernels/adam.js';
 import { batchNormKernels } from './kernels/batch-norm.js';
 import { convKernels } from './kernels/conv.js';
 import { elementwiseKernels } from './kernels/elementwise.js';
+import { ge2eKernels } from './kernels/ge2e.js';
 import { layoutKernels } from './kernels/layout.js';
 import { lstmKernels } from './kernels/lstm.js';
 import { matmulKernels } from './kernels/matmul.js';
@@ -71,6 +72,7 @@ class NativeBackend extends MathBackendCPU {
 /** Every kernel the addon provides. */
 export const NATIVE_KERNELS: readonly tf.KernelConfig[] = [
   ...matmulKernels, ...convKernels, ...elementwiseKernels, ...reduceKernels, ...layoutKernels, ...batchNormKernels, ...adamKernels, ...lstmKernels,
+  ...ge2eKernels,
 ];
 
 let registered = false;
