@@ -2,10 +2,13 @@
 // HWIO. Activations stay in NHWC (oneDNN has native NHWC kernels, so no reorder per call); only the
 // small filter tensor is reordered to the primitive's preferred blocked layout. Primitives are
 // JIT-compiled once per shape and cached.
+#include <cblas.h>
 #include <dnnl.hpp>
 #include <memory>
 #include <string>
+#include <algorithm>
 #include <unordered_map>
+#include <vector>
 #include "kernels.h"
 #include "napi_util.h"
 
@@ -164,9 +167,43 @@ VK_EXPORT(conv2dBackpropInput) {
   s.wait();
 }
 
+namespace {
+
+// dW for one filter tap at a time: the input rows that tap reads, gathered as [N·OH·OW, C], times dy
+// [N·OH·OW, OC] on OpenBLAS. Used for strided convolutions, where oneDNN 2.6's NHWC filter-gradient
+// kernels write outside their buffers (heap corruption seen on 3×3 and 1×1 stride-2 layers).
+void filterGradientByTaps(const float* x, const float* dy, float* dw, const Geometry& g) {
+  const int64_t rows = g.n * g.oh * g.ow;
+  std::vector<float> taps(static_cast<size_t>(rows * g.c));
+  for (int64_t i = 0; i < g.kh; i++) {
+    for (int64_t j = 0; j < g.kw; j++) {
+#pragma omp parallel for if (rows * g.c > (1 << 15)) schedule(static)
+      for (int64_t r = 0; r < rows; r++) {
+        const int64_t b = r / (g.oh * g.ow), y = (r / g.ow) % g.oh, xo = r % g.ow;
+        const int64_t iy = y * g.sh + i * g.dh - g.pt, ix = xo * g.sw + j * g.dw - g.pl;
+        float* dst = taps.data() + r * g.c;
+        if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
+          std::fill(dst, dst + g.c, 0.f);
+        } else {
+          const float* src = x + ((b * g.h + iy) * g.w + ix) * g.c;
+          std::copy(src, src + g.c, dst);
+        }
+      }
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.c, g.oc, rows, 1.f, taps.data(), g.c, dy, g.oc, 0.f,
+                  dw + (i * g.kw + j) * g.c * g.oc, g.oc);
+    }
+  }
+}
+
+}  // namespace
+
 // conv2dBackpropFilter(x, dy, dw, geometry)
 VK_EXPORT(conv2dBackpropFilter) {
   Geometry g(args.ints(3));
+  if (g.sh > 1 || g.sw > 1) {
+    filterGradientByTaps(args.array<float>(0), args.array<float>(1), args.array<float>(2), g);
+    return;
+  }
   auto& entries = cache<BackwardWeights>();
   const std::string key = g.key();
   auto it = entries.find(key);

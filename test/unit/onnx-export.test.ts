@@ -130,7 +130,9 @@ const CASES: Case[] = [
     atol: 1e-5,
   },
   { name: 'VGGVox TAP, separate', build: () => new VGGVox({ pooling: 'TAP', embeddingDim: 64 }), frontend: 'separate', lengths: [11000, 12345], inputName: ONNX_IO.features, inputDims: ['batch', 40, 'frames'], atol: 1e-5 },
-  { name: 'RawNet3 (C=32)', build: () => new RawNet3({ channels: 32, embeddingDim: 32 }), lengths: [8000, 12345], inputName: ONNX_IO.waveform, inputDims: ['batch', 'samples'], atol: 1e-4 },
+  // RawNet3 amplifies float32 rounding (log-compressed sinc filterbank, instance norm): engines that
+  // sum in another order (oneDNN/OpenBLAS on the native backend) differ from ORT by ~2.3e-4.
+  { name: 'RawNet3 (C=32)', build: () => new RawNet3({ channels: 32, embeddingDim: 32 }), lengths: [8000, 12345], inputName: ONNX_IO.waveform, inputDims: ['batch', 'samples'], atol: 5e-4 },
   { name: 'RTVC LSTM', build: () => new RtvcEncoder(), lengths: [37, 160], inputName: ONNX_IO.melFrames, inputDims: ['batch', 'frames', 40], atol: 1e-5 },
   { name: 'singer encoder', build: () => new SingerEncoder({ classNum: 3, hiddenSize: 64, embeddingDim: 32, numLayers: 2 }), lengths: [20, 57], inputName: ONNX_IO.featureFrames, inputDims: ['batch', 'frames', 40], atol: 1e-5 },
 ];

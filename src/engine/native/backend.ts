@@ -87,7 +87,9 @@ export function registerNativeBackend(addon: NativeAddon, threads: number): void
   setAddon(addon);
   tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), 0);
   const own = new Set(NATIVE_KERNELS.map((k) => k.kernelName));
-  for (const config of NATIVE_KERNELS) tf.registerKernel(config);
+  // VOXKIT_NATIVE_DISABLE=Name,… leaves those kernels to the cpu backend (A/B measurements, bisecting).
+  const skip = new Set((typeof process !== 'undefined' ? (process.env.VOXKIT_NATIVE_DISABLE ?? '') : '').split(','));
+  for (const config of NATIVE_KERNELS) if (!skip.has(config.kernelName)) tf.registerKernel(config); else own.delete(config.kernelName);
   for (const config of tf.getKernelsForBackend('cpu')) {
     if (!own.has(config.kernelName)) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
   }

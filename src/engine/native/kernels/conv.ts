@@ -11,11 +11,13 @@ type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 function geometry(info: tf.backend_util.Conv2DInfo): Int32Array | null {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const { filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth, padInfo } = info;
-  const { top, left, bottom, right } = padInfo;
-  // oneDNN's output size is floor((in + pads − effective filter) / stride) + 1; tfjs's must agree.
-  const rows = Math.floor((inHeight + top + bottom - ((filterHeight - 1) * dilationHeight + 1)) / strideHeight) + 1;
-  const cols = Math.floor((inWidth + left + right - ((filterWidth - 1) * dilationWidth + 1)) / strideWidth) + 1;
-  if (rows !== outHeight || cols !== outWidth || Math.min(top, left, bottom, right) < 0) return null;
+  const { top, left } = padInfo;
+  // oneDNN gets the bottom/right padding the output actually uses, as PyTorch passes it: tfjs's
+  // symmetric padding of a strided convolution can exceed it (3×3, stride 2, 64 → 32 pads 1 where 0
+  // is used), and oneDNN 2.6's strided filter-gradient kernels corrupt memory with such padding.
+  const bottom = Math.max(0, (outHeight - 1) * strideHeight + (filterHeight - 1) * dilationHeight + 1 - inHeight - top);
+  const right = Math.max(0, (outWidth - 1) * strideWidth + (filterWidth - 1) * dilationWidth + 1 - inWidth - left);
+  if (bottom > padInfo.bottom || right > padInfo.right || top < 0 || left < 0) return null;
   flopCounter.flops += 2 * batchSize * outHeight * outWidth * outChannels * filterHeight * filterWidth * inChannels;
   return Int32Array.from([
     batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth,
