@@ -78,6 +78,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"batchNormTraining", batchNormTraining},
       {"batchNormTrainingGrad", batchNormTrainingGrad},
       {"adamStep", adamStep},
+      {"reluGrad", reluGrad},
       {"lstmForward", lstmForward},
       {"lstmBackward", lstmBackward},
       {"ge2eSimilarity", ge2eSimilarity},

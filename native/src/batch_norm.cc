@@ -2,6 +2,7 @@
 // backward in two passes each (the composed tfjs version makes ~10 passes forward and ~20 back).
 // Statistics accumulate in double per channel, per thread, then combine.
 #include <omp.h>
+#include <algorithm>
 #include <cmath>
 #include <vector>
 #include "kernels.h"
@@ -39,20 +40,24 @@ VK_EXPORT(batchNormTraining) {
   const int64_t channels = args.integer(6);
   const double epsilon = args.number(7);
   const int64_t rows = static_cast<int64_t>(size) / channels;
-  std::vector<double> sum, squares;
-  channelSums(rows, channels, sum, [&](int64_t r, double* acc) {
-    const float* p = x + r * channels;
-    for (int64_t c = 0; c < channels; c++) acc[c] += p[c];
-  });
-  std::vector<float> mean(channels);
-  for (int64_t c = 0; c < channels; c++) mean[c] = static_cast<float>(sum[c] / static_cast<double>(rows));
-  channelSums(rows, channels, squares, [&](int64_t r, double* acc) {
+  // One pass for both moments, in double: E[x²] − mean² loses nothing at float32 precision unless
+  // |mean| exceeds the standard deviation by ~10⁴, which activations entering a BatchNorm do not.
+  std::vector<double> moments;  // [Σx | Σx²] per channel
+  channelSums(rows, 2 * channels, moments, [&](int64_t r, double* acc) {
     const float* p = x + r * channels;
     for (int64_t c = 0; c < channels; c++) {
-      const double d = static_cast<double>(p[c]) - mean[c];
-      acc[c] += d * d;
+      const double v = p[c];
+      acc[c] += v;
+      acc[channels + c] += v * v;
     }
   });
+  std::vector<float> mean(channels);
+  std::vector<double> squares(channels);
+  for (int64_t c = 0; c < channels; c++) {
+    const double m = moments[c] / static_cast<double>(rows);
+    mean[c] = static_cast<float>(m);
+    squares[c] = std::max(0.0, moments[channels + c] - m * moments[c]);
+  }
   std::vector<float> mul(channels), add(channels);
   for (int64_t c = 0; c < channels; c++) {
     const double variance = squares[c] / static_cast<double>(rows);

@@ -2,7 +2,6 @@
 // HWIO. Activations stay in NHWC (oneDNN has native NHWC kernels, so no reorder per call); only the
 // small filter tensor is reordered to the primitive's preferred blocked layout. Primitives are
 // JIT-compiled once per shape and cached.
-#include <cblas.h>
 #include <dnnl.hpp>
 #include <memory>
 #include <string>
@@ -91,6 +90,7 @@ struct BackwardWeights {
   convolution_backward_weights::primitive_desc pd;
   convolution_backward_weights op;
   Relayout weights;
+  Relayout src, diffDst;  // strided convolutions only (blocked layouts)
 };
 
 template <typename T>
@@ -167,60 +167,46 @@ VK_EXPORT(conv2dBackpropInput) {
   s.wait();
 }
 
-namespace {
-
-// dW for one filter tap at a time: the input rows that tap reads, gathered as [N·OH·OW, C], times dy
-// [N·OH·OW, OC] on OpenBLAS. Used for strided convolutions, where oneDNN 2.6's NHWC filter-gradient
-// kernels write outside their buffers (heap corruption seen on 3×3 and 1×1 stride-2 layers).
-void filterGradientByTaps(const float* x, const float* dy, float* dw, const Geometry& g) {
-  const int64_t rows = g.n * g.oh * g.ow;
-  std::vector<float> taps(static_cast<size_t>(rows * g.c));
-  for (int64_t i = 0; i < g.kh; i++) {
-    for (int64_t j = 0; j < g.kw; j++) {
-#pragma omp parallel for if (rows * g.c > (1 << 15)) schedule(static)
-      for (int64_t r = 0; r < rows; r++) {
-        const int64_t b = r / (g.oh * g.ow), y = (r / g.ow) % g.oh, xo = r % g.ow;
-        const int64_t iy = y * g.sh + i * g.dh - g.pt, ix = xo * g.sw + j * g.dw - g.pl;
-        float* dst = taps.data() + r * g.c;
-        if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w) {
-          std::fill(dst, dst + g.c, 0.f);
-        } else {
-          const float* src = x + ((b * g.h + iy) * g.w + ix) * g.c;
-          std::copy(src, src + g.c, dst);
-        }
-      }
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.c, g.oc, rows, 1.f, taps.data(), g.c, dy, g.oc, 0.f,
-                  dw + (i * g.kw + j) * g.c * g.oc, g.oc);
-    }
-  }
-}
-
-}  // namespace
 
 // conv2dBackpropFilter(x, dy, dw, geometry)
 VK_EXPORT(conv2dBackpropFilter) {
   Geometry g(args.ints(3));
-  if (g.sh > 1 || g.sw > 1) {
-    filterGradientByTaps(args.array<float>(0), args.array<float>(1), args.array<float>(2), g);
-    return;
-  }
+  // Strided: oneDNN 2.6's NHWC filter-gradient kernels write outside their buffers (heap corruption
+  // seen on 3×3 and 1×1 stride-2 layers), so those take the blocked layouts oneDNN picks itself (the
+  // path PyTorch uses), with activations reordered in and out.
+  const bool blocked = g.sh > 1 || g.sw > 1;
   auto& entries = cache<BackwardWeights>();
   const std::string key = g.key();
   auto it = entries.find(key);
   if (it == entries.end()) {
-    auto hint = convolution_forward::primitive_desc(g.forwardDesc(false), cpuEngine());
-    auto desc = convolution_backward_weights::desc(algorithm::convolution_direct, g.src(), g.anyWeights(), g.dst(),
-                                                   g.strides(), g.dilations(), g.padL(), g.padR());
+    const memory::desc anySrc({g.n, g.c, g.h, g.w}, memory::data_type::f32, memory::format_tag::any);
+    const memory::desc anyDst({g.n, g.oc, g.oh, g.ow}, memory::data_type::f32, memory::format_tag::any);
+    const memory::desc src = blocked ? anySrc : g.src(), dst = blocked ? anyDst : g.dst();
+    auto hintDesc = convolution_forward::desc(prop_kind::forward_training, algorithm::convolution_direct, src,
+                                              g.anyWeights(), dst, g.strides(), g.dilations(), g.padL(), g.padR());
+    auto hint = convolution_forward::primitive_desc(hintDesc, cpuEngine());
+    auto desc = convolution_backward_weights::desc(algorithm::convolution_direct, src, g.anyWeights(), dst, g.strides(),
+                                                   g.dilations(), g.padL(), g.padR());
     auto pd = convolution_backward_weights::primitive_desc(desc, cpuEngine(), hint);
-    auto entry = std::unique_ptr<BackwardWeights>(new BackwardWeights{pd, convolution_backward_weights(pd), {}});
+    auto entry = std::unique_ptr<BackwardWeights>(new BackwardWeights{pd, convolution_backward_weights(pd), {}, {}, {}});
     entry->weights.init(g.userWeights(), pd.diff_weights_desc(), false);
+    entry->src.init(g.src(), pd.src_desc(), true);
+    entry->diffDst.init(g.dst(), pd.diff_dst_desc(), true);
     it = entries.emplace(key, std::move(entry)).first;
   }
   BackwardWeights& b = *it->second;
+  stream& s = cpuStream();
   memory src(g.src(), cpuEngine(), args.array<float>(0));
   memory diffDst(g.dst(), cpuEngine(), args.array<float>(1));
   memory userDiffW(g.userWeights(), cpuEngine(), args.array<float>(2));
-  stream& s = cpuStream();
+  if (b.src.needed) {
+    b.src.op->execute(s, src, *b.src.scratch);
+    src = *b.src.scratch;
+  }
+  if (b.diffDst.needed) {
+    b.diffDst.op->execute(s, diffDst, *b.diffDst.scratch);
+    diffDst = *b.diffDst.scratch;
+  }
   memory dw = b.weights.needed ? *b.weights.scratch : userDiffW;
   b.op.execute(s, {{DNNL_ARG_SRC, src}, {DNNL_ARG_DIFF_DST, diffDst}, {DNNL_ARG_DIFF_WEIGHTS, dw}});
   if (b.weights.needed) b.weights.op->execute(s, *b.weights.scratch, userDiffW);

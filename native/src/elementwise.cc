@@ -183,3 +183,18 @@ VK_EXPORT(unary) {
   }
   throw std::runtime_error("unary: unknown operation");
 }
+
+// reluGrad(dy, x, out): dy · step(x), as tfjs's Relu gradient computes it (NaN in x gives NaN).
+VK_EXPORT(reluGrad) {
+  size_t n;
+  const float* __restrict dy = args.array<float>(0, &n);
+  const float* __restrict x = args.array<float>(1);
+  float* __restrict out = args.array<float>(2);
+  const int64_t size = static_cast<int64_t>(n);
+#pragma omp parallel for simd if (size > kParallelMin) schedule(static)
+  for (int64_t i = 0; i < size; i++) {
+    const float v = x[i];
+    const float step = v > 0.f ? 1.f : 0.f;
+    out[i] = dy[i] * (v == v ? step : v);
+  }
+}

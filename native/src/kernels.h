@@ -15,6 +15,7 @@ napi_value concat(napi_env, napi_callback_info);
 napi_value batchNormTraining(napi_env, napi_callback_info);
 napi_value batchNormTrainingGrad(napi_env, napi_callback_info);
 napi_value adamStep(napi_env, napi_callback_info);
+napi_value reluGrad(napi_env, napi_callback_info);
 napi_value lstmForward(napi_env, napi_callback_info);
 napi_value lstmBackward(napi_env, napi_callback_info);
 napi_value ge2eSimilarity(napi_env, napi_callback_info);

@@ -67,6 +67,29 @@ export interface AdamStepAttrs {
   maximize: boolean;
 }
 
+/** Inputs dy, x → dy · step(x): the ReLU gradient in one pass instead of Step, Cast and Multiply. */
+export const RELU_GRAD = 'VoxkitReluGrad';
+
+/**
+ * Replaces tfjs's ReLU gradient with one that runs {@link RELU_GRAD} where the active backend has
+ * it, and tfjs's own formula (`dy · step(x)`) everywhere else. Gradients are registered globally by
+ * kernel name, so this is done once, by a backend that provides the kernel.
+ */
+export function registerReluGradient(): void {
+  tf.registerGradient({
+    kernelName: tf.Relu,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved) => {
+      const [x] = saved;
+      const grad = dy as tf.Tensor;
+      if (hasFusedKernel(RELU_GRAD) && grad.dtype === 'float32' && x!.dtype === 'float32') {
+        return { x: () => tf.engine().runKernel(RELU_GRAD, { dy: grad, x: x! }) as tf.Tensor };
+      }
+      return { x: () => tf.mul(grad, tf.cast(tf.step(x!), 'float32')) };
+    },
+  });
+}
+
 /** Whether the active backend has its own kernel for `name`. */
 export function hasFusedKernel(name: string): boolean {
   return tf.getKernel(name, tf.getBackend()) !== undefined;

@@ -24,6 +24,7 @@ export interface NativeAddon {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: Int32Array): void;
   binary(a: Float32Array, aShape: Int32Array, b: Float32Array, bShape: Int32Array, out: Float32Array | Uint8Array, outShape: Int32Array, op: number): void;
   unary(x: Float32Array, out: Float32Array, op: number, alpha: number, beta: number): void;
+  reluGrad(dy: Float32Array, x: Float32Array, out: Float32Array): void;
   transpose(x: TypedArray, shape: Int32Array, perm: Int32Array, out: TypedArray, elementBytes: number): void;
   reduce(x: Float32Array, shape: Int32Array, axes: Int32Array, out: Float32Array | Int32Array, op: number): void;
   slice(x: TypedArray, shape: Int32Array, begin: Int32Array, size: Int32Array, out: TypedArray, elementBytes: number): void;

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { registerReluGradient } from '../../core/fused-kernels.js';
 import type { NativeAddon } from './addon.js';
 import { NATIVE_BACKEND, pool, setAddon } from './context.js';
 import { adamKernels } from './kernels/adam.js';
@@ -93,6 +94,8 @@ export function registerNativeBackend(addon: NativeAddon, threads: number): void
   for (const config of tf.getKernelsForBackend('cpu')) {
     if (!own.has(config.kernelName)) tf.registerKernel({ ...config, backendName: NATIVE_BACKEND });
   }
-  // Gradients are registered by kernel name, so every gradient the umbrella package knows applies.
+  // Gradients are registered by kernel name, so every gradient the umbrella package knows applies;
+  // ReLU's is replaced by one that uses the fused kernel here and tfjs's formula elsewhere.
+  registerReluGradient();
   registered = true;
 }

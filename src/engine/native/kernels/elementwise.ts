@@ -1,5 +1,6 @@
 /** Broadcasting binary operations and unary functions on float32 (other dtypes use the cpu kernels). */
 import * as tf from '@tensorflow/tfjs';
+import { RELU_GRAD } from '../../../core/fused-kernels.js';
 import { addon, allocate, fallback, kernel, shapeArray, sizeOf, values, type KernelCall } from '../context.js';
 
 /** elementwise.cc's BinaryOp codes. */
@@ -60,7 +61,16 @@ function addN(call: KernelCall): tf.TensorInfo | tf.TensorInfo[] {
   return backend.makeTensorInfo(shape, 'float32', out);
 }
 
+/** The ReLU gradient (src/core/fused-kernels.ts); float32 only, as the gradient asks. */
+function reluGrad({ inputs, backend }: KernelCall): tf.TensorInfo {
+  const x = inputs.x!;
+  const out = allocate('float32', sizeOf(x.shape));
+  addon().reluGrad(values(backend, inputs.dy!), values(backend, x), out);
+  return backend.makeTensorInfo(x.shape, 'float32', out);
+}
+
 export const elementwiseKernels: tf.KernelConfig[] = [
+  kernel(RELU_GRAD, reluGrad),
   ...Object.keys(BINARY).map((name) => kernel(name, (call) => binary(name, call))),
   ...Object.keys(UNARY).map((name) => kernel(name, (call) => unary(name, call))),
   kernel(tf.AddN, addN),
