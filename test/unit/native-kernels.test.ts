@@ -298,6 +298,20 @@ test('the gradients of a small conv net (conv → relu → conv → mean) match 
   );
 });
 
+test('the ReLU gradient (fused kernel) equals tfjs\'s dy · step(x) on the cpu backend, NaN and zeros included', { skip }, async () => {
+  const shape = [3, 5, 7];
+  const x = quarters(shape);
+  x[3] = NaN;
+  x[10] = -0;
+  const dy = floats(shape);
+  dy[20] = Infinity;
+  await check(
+    'd sum(relu(x) · dy) / dx',
+    () => tf.grad((xs: tf.Tensor) => tf.sum(tf.mul(tf.relu(xs), tensor(dy, shape))))(tensor(x, shape)),
+    { calls: 'reluGrad', tol: { atol: 0 } },
+  );
+});
+
 // ---- Binary and unary element-wise ----
 
 const BROADCAST_PAIRS: Array<[Shape, Shape]> = [
