@@ -14,6 +14,7 @@ import { type SpeakerMasks, cosineSimilarityRows, rtvcSimilarityRows } from '../
 import { RtvcGe2eLoss } from '../../src/losses/rtvc-ge2e.js';
 import { variableGradsLowMemory } from '../../src/train/backprop.js';
 import { assertClose } from '../helpers/close.js';
+import { assertSameResults, onBackend, type Results } from '../helpers/fused-kernels.js';
 
 const load = loadNativeAddon();
 const skip = load.addon === null ? `native addon not available: ${load.reason}` : false;
@@ -51,7 +52,6 @@ interface Case {
   dim: number;
 }
 
-type Results = Record<string, Float32Array>;
 
 /**
  * Logits and the gradients of Σ logits·R (R random) w.r.t. embeddings, w and b on the active
@@ -93,15 +93,6 @@ function runCase({ variant, speakers, utterances, dim }: Case, walker: 'tfjs' | 
   return results;
 }
 
-async function onBackend<T>(name: 'cpu' | 'native', run: () => T): Promise<T> {
-  await tf.setBackend(name);
-  return run();
-}
-
-function assertSameResults(actual: Results, expected: Results, label: string): void {
-  for (const key of Object.keys(expected)) assertClose(actual[key]!, expected[key]!, TOL, `${label}: ${key}`);
-}
-
 describe('native fused GE2E similarity', { skip }, () => {
   before(async () => {
     await useBackend('native');
@@ -123,7 +114,7 @@ describe('native fused GE2E similarity', { skip }, () => {
         const expected = await onBackend('cpu', () => runCase(c, 'tfjs'));
         for (const walker of ['tfjs', 'lowMemory'] as const) {
           const actual = await onBackend('native', () => runCase(c, walker));
-          assertSameResults(actual, expected, `${walker} walk`);
+          assertSameResults(actual, expected, TOL, `${walker} walk`);
         }
       });
     }
@@ -137,7 +128,7 @@ describe('native fused GE2E similarity', { skip }, () => {
     const lowest = Math.min(...expected.logits!);
     const clamped = expected.logits!.filter((v) => v === lowest).length;
     if (clamped < 2) throw new Error('the case should clamp several similarities');
-    assertSameResults(await onBackend('native', () => runCase(c, 'tfjs')), expected, 'cosine floor');
+    assertSameResults(await onBackend('native', () => runCase(c, 'tfjs')), expected, TOL, 'cosine floor');
   });
 
   for (const variant of ['rtvc', 'cosine'] as const) {
@@ -214,7 +205,7 @@ describe('native fused GE2E similarity', { skip }, () => {
       const expected = await onBackend('cpu', run);
       // The bias gradient of a cross-entropy over all columns is 0 up to rounding: an absolute bound.
       const actual = await onBackend('native', run);
-      for (const key of Object.keys(expected)) assertClose(actual[key]!, expected[key]!, { ...TOL, atol: 1e-7 }, `${Loss.name}: ${key}`);
+      assertSameResults(actual, expected, { ...TOL, atol: 1e-7 }, Loss.name);
     }
   });
 

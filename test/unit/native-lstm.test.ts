@@ -13,6 +13,7 @@ import { Lstm } from '../../src/models/layers/lstm.js';
 import { lstmRecurrence } from '../../src/models/layers/lstm-recurrence.js';
 import { variableGradsLowMemory } from '../../src/train/backprop.js';
 import { assertClose } from '../helpers/close.js';
+import { assertSameResults, onBackend, type Results } from '../helpers/fused-kernels.js';
 
 const load = loadNativeAddon();
 const skip = load.addon === null ? `native addon not available: ${load.reason}` : false;
@@ -40,7 +41,6 @@ interface Case {
 }
 
 /** Plain arrays out of a run, so results of two backends can be compared. */
-type Results = Record<string, Float32Array>;
 
 /**
  * A variable the loss does not reach has no gradient in tfjs, which is a zero gradient: W_hh over
@@ -100,15 +100,6 @@ function runCase({ steps, initialState, uses }: Case, walker: 'tfjs' | 'lowMemor
   return results;
 }
 
-async function onBackend<T>(name: 'cpu' | 'native', run: () => T): Promise<T> {
-  await tf.setBackend(name);
-  return run();
-}
-
-function assertSameResults(actual: Results, expected: Results, label: string): void {
-  for (const key of Object.keys(expected)) assertClose(actual[key]!, expected[key]!, TOL, `${label}: ${key}`);
-}
-
 describe('native fused LSTM recurrence', { skip }, () => {
   before(async () => {
     await useBackend('native');
@@ -130,7 +121,7 @@ describe('native fused LSTM recurrence', { skip }, () => {
         const expected = await onBackend('cpu', () => runCase(c, 'tfjs'));
         for (const walker of ['tfjs', 'lowMemory'] as const) {
           const actual = await onBackend('native', () => runCase(c, walker));
-          assertSameResults(actual, expected, `${walker} walk`);
+          assertSameResults(actual, expected, TOL, `${walker} walk`);
         }
       });
     }
@@ -143,7 +134,7 @@ describe('native fused LSTM recurrence', { skip }, () => {
       const expected = await onBackend('cpu', () => runCase(c, 'tfjs'));
       for (const walker of ['tfjs', 'lowMemory'] as const) {
         const actual = await onBackend('native', () => runCase(c, walker));
-        assertSameResults(actual, expected, `${walker} walk`);
+        assertSameResults(actual, expected, TOL, `${walker} walk`);
       }
     });
   }
@@ -216,6 +207,6 @@ describe('native fused LSTM recurrence', { skip }, () => {
       return results;
     });
     cpuLayer.dispose();
-    assertSameResults(actual, expected, 'Lstm(4, 3, 2 layers)');
+    assertSameResults(actual, expected, TOL, 'Lstm(4, 3, 2 layers)');
   });
 });
